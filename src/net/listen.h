@@ -1,0 +1,29 @@
+/* listen.h - listening sockets: TCP on a set of bind addresses, and unix.
+ *
+ * A listener accepts connections on its loop and hands each new fd (already
+ * non-blocking, CLOEXEC, TCP_NODELAY for TCP) to on_accept, which wraps it in
+ * a conn of its choice. At most max_accepts_per_event are accepted per
+ * readable event, so a storm of new connections cannot starve established
+ * ones. Listeners are owned by their creator; listen_close releases them.
+ */
+#ifndef SEALKV_NET_LISTEN_H
+#define SEALKV_NET_LISTEN_H
+
+#include "../core/ev.h"
+
+typedef struct listener listener;
+typedef void listen_accept_fn(listener *l, int fd, const char *peer_ip, int peer_port, void *data);
+
+/* bind_addrs: addresses as in redis's `bind` ("*" and "-::*" forms included;
+ * a leading '-' means optional: failure to bind it is not an error).
+ * Returns 0 or an error with a message in err. port 0 is refused. */
+int listen_tcp(ev_loop *loop, char **bind_addrs, int naddrs, int port, int backlog,
+               listen_accept_fn *fn, void *data, listener **out, char *err, size_t errlen);
+int listen_unix(ev_loop *loop, const char *path, unsigned perm, int backlog,
+                listen_accept_fn *fn, void *data, listener **out, char *err, size_t errlen);
+void listen_set_max_accepts(listener *l, int max_per_event);
+/* The bound TCP port (useful when port was chosen by the kernel in tests). */
+int listen_port(const listener *l);
+void listen_close(listener *l);
+
+#endif

@@ -1,0 +1,78 @@
+/* config.h - sealkv-server's directives: parsing, CONFIG GET/SET/REWRITE.
+ *
+ * One table describes every directive (name, type, default, bounds, whether
+ * it can change at run time, and an apply hook). The config file, the
+ * command line ("--port 7000") and CONFIG SET all go through it, so the
+ * rules and error texts are the same everywhere. A bad directive in a file is
+ * reported as "<file>:<line>: <reason>" and the server does not start.
+ */
+#ifndef SEALKV_SERVER_CONFIG_H
+#define SEALKV_SERVER_CONFIG_H
+
+#include "server.h"
+
+struct server_config {
+    /* network */
+    char **bind; int bind_count;
+    int port, tls_port;
+    char *unixsocket; unsigned unixsocketperm;
+    int tcp_backlog;
+    int maxclients;
+    int timeout;           /* idle seconds, 0 = never */
+    int tcp_keepalive;
+    int protected_mode;
+    char *requirepass;     /* NULL when unset; never logged */
+    /* process */
+    int daemonize;
+    char *pidfile, *logfile, *dir;
+    int loglevel;
+    int databases;
+    int hz;
+    /* limits */
+    long long proto_max_bulk_len;
+    long long client_query_buffer_limit;
+    long long obuf_hard[3], obuf_soft[3], obuf_soft_seconds[3]; /* normal, replica, pubsub */
+    long long maxmemory;
+    int maxmemory_policy;
+    int maxmemory_samples;
+    int active_expire_effort;
+    int lazyfree_lazy_user_del, lazyfree_lazy_user_flush;
+    /* tls */
+    char *tls_cert_file, *tls_key_file, *tls_key_file_pass;
+    char *tls_client_cert_file, *tls_client_key_file, *tls_client_key_file_pass;
+    char *tls_ca_cert_file, *tls_ca_cert_dir, *tls_dh_params_file;
+    int tls_auth_clients;
+    char *tls_protocols, *tls_ciphers, *tls_ciphersuites;
+    int tls_prefer_server_ciphers, tls_session_caching;
+    long long tls_session_cache_size, tls_session_cache_timeout;
+    int tls_replication, tls_cluster;
+    char **tls_allowed_names; int tls_allowed_names_count;
+    int tls_auto_reload_interval;
+    int tls_max_handshakes_per_loop;
+    /* encodings (thresholds used by the data-model families) */
+    long long hash_max_listpack_entries, hash_max_listpack_value;
+    long long set_max_intset_entries, set_max_listpack_entries, set_max_listpack_value;
+    long long zset_max_listpack_entries, zset_max_listpack_value;
+    long long list_max_listpack_size, list_compress_depth;
+    long long stream_node_max_bytes, stream_node_max_entries;
+    /* replication and persistence placeholders live in their own modules */
+};
+
+server_config *config_create_defaults(void);
+void config_free(server_config *cfg);
+
+/* Loads a config file then applies "--name value ..." arguments. Returns 0,
+ * or SK_ECONFIG with "file:line: reason" in err. */
+int config_load(server_config *cfg, const char *path, int argc, char **argv, char *err,
+                size_t errlen);
+
+/* Applies the TLS part of cfg to srv (builds a new context, swaps it). */
+int config_apply_tls(server *srv, char *err, size_t errlen);
+
+/* CONFIG GET/SET/REWRITE/RESETSTAT handlers. */
+void config_command(client *c);
+
+/* Fills a tls_config from the server's directives (pointers borrowed). */
+void config_to_tls(const server_config *cfg, tls_config *out);
+
+#endif
