@@ -59,6 +59,8 @@ typedef void dict_scan_fn(void *priv, const dict_entry *de);
 /* Hash helpers for the common key kinds. */
 void dict_set_hash_seed(const uint8_t seed[16]);
 uint64_t dict_hash_bytes(const void *p, size_t len);
+/* SipHash-1-3 with an explicit key (for tests and for callers with their own key). */
+uint64_t dict_siphash(const uint8_t key[16], const void *p, size_t len);
 uint64_t dict_hash_bytes_nocase(const void *p, size_t len);
 uint64_t dict_hash_sstr(const void *sstr_key);
 int dict_sstr_equal(const void *a, const void *b);
@@ -104,6 +106,11 @@ uint64_t dict_scan(dict *d, uint64_t cursor, dict_scan_fn *fn, void *priv);
 int dict_rehash_ms(dict *d, int ms);
 /* Resize to the smallest power of two >= size (shrink after mass deletes). */
 int dict_resize(dict *d);
+/* Process-wide: while 0 (a fork child shares pages), tables grow only past
+ * a load factor of 5 and dict_resize refuses. Default 1. */
+void dict_set_resize_allowed(int allowed);
+/* Non-zero when under 10% of the buckets are used: time for dict_resize. */
+int dict_needs_shrink(const dict *d);
 /* Heap bytes of the tables and entries (not keys/values). */
 size_t dict_mem_usage(const dict *d);
 

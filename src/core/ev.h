@@ -48,6 +48,10 @@ int64_t ev_add_timer(ev_loop *loop, int64_t ms, ev_timer_fn *fn, void *data);
 int ev_del_timer(ev_loop *loop, int64_t id);
 
 void ev_set_before_sleep(ev_loop *loop, ev_hook_fn *fn, void *data);
+/* While on, the loop polls without waiting (for data already buffered in
+ * user space, e.g. by OpenSSL). Checked after beforesleep, so beforesleep
+ * may turn it on for the wait that follows it. */
+void ev_set_dont_wait(ev_loop *loop, int on);
 
 /* Runs until ev_stop(). */
 void ev_run(ev_loop *loop);

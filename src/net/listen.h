@@ -9,6 +9,8 @@
 #ifndef SEALKV_NET_LISTEN_H
 #define SEALKV_NET_LISTEN_H
 
+#include <stddef.h>
+
 #include "../core/ev.h"
 
 typedef struct listener listener;
@@ -16,7 +18,10 @@ typedef void listen_accept_fn(listener *l, int fd, const char *peer_ip, int peer
 
 /* bind_addrs: addresses as in redis's `bind` ("*" and "-::*" forms included;
  * a leading '-' means optional: failure to bind it is not an error).
- * Returns 0 or an error with a message in err. port 0 is refused. */
+ * naddrs 0 means Redis's default "* -::*". port 0 lets the kernel pick a
+ * port for the first address (the others reuse it; see listen_port) - for
+ * tests; a server treats `port 0` as "no listener" and does not call this.
+ * Returns 0 or an error with a message in err. */
 int listen_tcp(ev_loop *loop, char **bind_addrs, int naddrs, int port, int backlog,
                listen_accept_fn *fn, void *data, listener **out, char *err, size_t errlen);
 int listen_unix(ev_loop *loop, const char *path, unsigned perm, int backlog,

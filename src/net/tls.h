@@ -50,6 +50,11 @@ typedef struct tls_config {
     const char **allowed_names; /* glob patterns for client cert SAN/CN */
     int allowed_names_count;
     int need_server_cert;       /* refuse a config without cert/key (server side) */
+    /* Handshake steps run per loop iteration on this thread (0: no bound).
+     * Beyond it, handshakes wait for the next iteration (conn_process_pending
+     * resumes them), so a storm of new TLS clients cannot starve the
+     * established ones. */
+    int max_handshakes_per_loop;
 } tls_config;
 
 /* Counters. One per server (or per plane in the node), owned by the caller. */
@@ -81,8 +86,13 @@ tls_ctx *tls_ctx_retain(tls_ctx *ctx);
 void tls_ctx_release(tls_ctx *ctx);
 
 /* Appends INFO-style "key:value\r\n" lines describing the loaded certificates
- * (subject, serial, not-after, seconds to expiry for server, client and CA). */
+ * (subject, serial, not-after, seconds to expiry for server, client and CA):
+ *   <prefix>server_cert_subject / _serial / _not_after (unix s) / _expires_in_seconds
+ *   <prefix>client_cert_... (when a client cert is loaded)
+ *   <prefix>ca_cert_count, then <prefix>ca_cert_<i>_... for each CA in ca_cert_file */
 void tls_ctx_info(const tls_ctx *ctx, const char *prefix, sbuf *out);
+/* Appends the counters as "<prefix>handshakes_ok:N\r\n" ... lines. */
+void tls_stats_info(const tls_stats *stats, const char *prefix, sbuf *out);
 /* Modification fingerprint of every file the ctx was built from (mtime, size,
  * inode), for tls-auto-reload-interval: non-zero when any changed. */
 int tls_ctx_files_changed(const tls_ctx *ctx);

@@ -48,6 +48,10 @@ typedef struct resp_parser {
     int argc, argv_cap;
     sstr big;             /* owned: a big argument being filled directly */
     char error[128];
+    /* Added by the parser's implementation (private): */
+    size_t scan;          /* bytes of the pending header already searched */
+    int scan_blocked;     /* a NUL came first: the terminator is never found */
+    int ready;            /* RESP_OK returned, arguments not taken yet */
 } resp_parser;
 
 void resp_parser_init(resp_parser *p);
@@ -56,12 +60,17 @@ void resp_parser_free(resp_parser *p);
 
 /* Parses from buf[0..len). *consumed is set to the bytes used (also on
  * RESP_NEED_MORE: partial headers are left unconsumed, complete arguments
- * are consumed and kept). An empty inline line or "*0"/"*-1" gives RESP_OK
+ * are consumed and kept). The next call's buf must start with the bytes left
+ * unconsumed (plus any new ones): the parser remembers how far it searched a
+ * partial header, so a trickle of bytes costs O(n) in total. Bytes read
+ * through resp_parser_big_arg() must not be passed again. An empty inline line or "*0"/"*-1" gives RESP_OK
  * with argc 0, which the caller ignores, as Redis does. */
 resp_status resp_parse(resp_parser *p, const char *buf, size_t len, const resp_limits *lim,
                        size_t *consumed);
 /* Moves the arguments out: returns an owned array of *argc owned sstrs. */
 sstr *resp_parser_take_args(resp_parser *p, int *argc);
+/* Frees an array returned by resp_parser_take_args (NULL is fine). */
+void resp_free_args(sstr *argv, int argc);
 const char *resp_parser_error(const resp_parser *p); /* "Protocol error: ..." */
 
 /* Direct fill of a big argument: returns where the next bytes go and sets
@@ -82,6 +91,7 @@ void resp_add_null(sbuf *b);                             /* $-1\r\n */
 void resp_add_null_array(sbuf *b);                       /* *-1\r\n */
 void resp_add_array(sbuf *b, long long n);               /* *n\r\n */
 void resp_add_map(sbuf *b, long long n, int resp3);      /* %n or *2n */
+void resp_add_set(sbuf *b, long long n, int resp3);      /* ~n or *n (added) */
 void resp_add_double(sbuf *b, double d, int resp3);      /* bulk "%.17g" or ,d */
 void resp_add_verbatim(sbuf *b, const char *p, size_t len, const char *ext, int resp3);
 

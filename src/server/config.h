@@ -24,7 +24,8 @@ struct server_config {
     char *requirepass;     /* NULL when unset; never logged */
     /* process */
     int daemonize;
-    char *pidfile, *logfile, *dir;
+    char *pidfile, *logfile, *dir, *dbfilename;
+    char *config_file;     /* absolute path, NULL without a file */
     int loglevel;
     int databases;
     int hz;
@@ -35,6 +36,7 @@ struct server_config {
     long long maxmemory;
     int maxmemory_policy;
     int maxmemory_samples;
+    int lfu_log_factor, lfu_decay_time;
     int active_expire_effort;
     int lazyfree_lazy_user_del, lazyfree_lazy_user_flush;
     /* tls */
@@ -58,6 +60,19 @@ struct server_config {
     /* replication and persistence placeholders live in their own modules */
 };
 
+enum maxmemory_policy {
+    MAXMEMORY_NO_EVICTION = 0,
+    MAXMEMORY_VOLATILE_LRU,
+    MAXMEMORY_VOLATILE_LFU,
+    MAXMEMORY_VOLATILE_RANDOM,
+    MAXMEMORY_VOLATILE_TTL,
+    MAXMEMORY_ALLKEYS_LRU,
+    MAXMEMORY_ALLKEYS_LFU,
+    MAXMEMORY_ALLKEYS_RANDOM
+};
+#define MAXMEMORY_IS_LFU(p) ((p) == MAXMEMORY_VOLATILE_LFU || (p) == MAXMEMORY_ALLKEYS_LFU)
+#define MAXMEMORY_IS_LRU(p) ((p) == MAXMEMORY_VOLATILE_LRU || (p) == MAXMEMORY_ALLKEYS_LRU)
+
 server_config *config_create_defaults(void);
 void config_free(server_config *cfg);
 
@@ -65,6 +80,13 @@ void config_free(server_config *cfg);
  * or SK_ECONFIG with "file:line: reason" in err. */
 int config_load(server_config *cfg, const char *path, int argc, char **argv, char *err,
                 size_t errlen);
+
+/* Same from a text (fuzzing, tests); origin names it in errors. */
+int config_load_string(server_config *cfg, const char *text, size_t len, const char *origin,
+                       char *err, size_t errlen);
+/* Non-zero when some listener or link needs a TLS context. */
+int config_tls_wanted(const server_config *cfg);
+int config_rewrite(server *srv, char *err, size_t errlen);
 
 /* Applies the TLS part of cfg to srv (builds a new context, swaps it). */
 int config_apply_tls(server *srv, char *err, size_t errlen);

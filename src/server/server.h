@@ -182,6 +182,7 @@ void db_signal_flushed(server *srv, int dbid); /* -1: every db */
 #define CLIENT_MASTER (1 << 12)
 #define CLIENT_BLOCKED (1 << 13)
 #define CLIENT_FAKE (1 << 14)       /* no connection: AOF loading, internal */
+#define CLIENT_WRITE_HANDLER (1 << 15) /* output waits for the socket */
 
 typedef struct multi_cmd {
     sstr *argv; /* owned */
@@ -296,8 +297,6 @@ typedef struct command {
     const char *summary;
     const char *since;
     const struct command *subcommands; /* NULL-name terminated, or NULL */
-    /* runtime stats */
-    uint64_t *calls;
 } command;
 
 /* Each family exports its table (terminated by a NULL name) and commands.c
@@ -310,6 +309,8 @@ extern const command cmds_pubsub[];
 extern const command cmds_multi[];
 
 const command *command_lookup(server *srv, const sstr name);
+/* "get", or "object|encoding" for a subcommand (static storage). */
+const char *command_fullname(const command *cmd);
 const command *command_lookup_sub(const command *cmd, const sstr sub);
 /* Runs c->cmd on c->argv: stats, dirty tracking, propagation hooks. */
 void command_call(client *c);
@@ -331,6 +332,7 @@ struct server {
     dict *commands;           /* name -> const command* */
 
     listener *tcp_listener, *tls_listener, *unix_listener; /* owned */
+    sstr tcp_listen_key, tls_listen_key; /* owned: "port bind..." each is bound to */
     tls_ctx *tls;             /* owned reference; swapped on reload */
     tls_stats tls_stats;
     int64_t tls_reload_timer;
@@ -353,10 +355,14 @@ struct server {
     uint64_t stat_net_input_bytes, stat_net_output_bytes;
     uint64_t stat_unexpected_error_replies, stat_total_error_replies;
     uint64_t stat_client_qbuf_limit_disconnections, stat_client_outbuf_limit_disconnections;
+    long long stat_peak_memory;
     unsigned lru_clock;       /* seconds, OBJ_LRU_BITS wide */
     long long mstime;         /* cached wall clock, see server_update_time */
     long long ustime;
     long long cronloops;
+    long long last_clients_cron_ms;
+    long long ops_sample_ms, ops_per_sec;
+    uint64_t ops_sample_count;
     int shutdown_asap;
     char runid[41];
     char *executable, *config_file; /* owned, absolute */
@@ -366,5 +372,37 @@ struct server {
  * and before each command, so a command sees one "now". */
 long long server_mstime(const server *srv);
 void server_update_time(server *srv);
+/* Wall clock in microseconds, read now (not cached). */
+long long server_ustime_now(void);
+
+/* data layer additions (object.c, db.c; owner: data layer) */
+
+#define OBJ_SHARED_INTEGERS 10000 /* 0..9999 are shared int objects */
+
+/* Registers the string type and builds the shared integers; call once at
+ * start, before any value is created. */
+void obj_init_types(void);
+/* Re-reads maxmemory / maxmemory-policy: whether new integer values may be
+ * shared (not under an LRU/LFU policy with maxmemory set) and how new
+ * objects initialise their LRU/LFU field. Call at start and after CONFIG
+ * SET of either (db_active_expire_cycle also calls it). */
+void obj_apply_config(const server *srv);
+/* Deep copy through the type's dup op; NULL when the type has none. */
+sobj *obj_dup(const sobj *o);
+
+/* Lookup flags (Redis's LOOKUP_*). A WRITE lookup counts no hit/miss. */
+#define DB_LOOKUP_NONE 0
+#define DB_LOOKUP_NOTOUCH (1 << 0) /* leave LRU/LFU alone (TYPE, TTL, OBJECT) */
+#define DB_LOOKUP_NOSTATS (1 << 1) /* no keyspace hit/miss */
+#define DB_LOOKUP_WRITE (1 << 2)
+/* The general lookup behind db_lookup_read/write/nottouch: lazy expiry,
+ * then LRU/LFU and stats per flags. Returns a borrowed object or NULL. */
+sobj *db_lookup(server *srv, sdb *db, const sstr key, int flags);
+/* Non-zero when key has a TTL in the past (nothing is deleted). */
+int db_key_is_expired(const server *srv, sdb *db, const sstr key);
+/* Allocates srv->dbs (dbnum empty databases, ids 0..dbnum-1) and frees
+ * them with their content; db->watched stays to multi.c (NULL here). */
+void db_init_all(server *srv, int dbnum);
+void db_free_all(server *srv);
 
 #endif

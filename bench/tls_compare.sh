@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# tls_compare.sh - redis-server 7.0 vs sealkv-server, same machine, same TLS
+# settings, same client. Prints medians and sealkv/redis ratios.
+#
+# Environment (all optional):
+#   SEALKV_SERVER   sealkv binary (default <repo>/bin/sealkv-server); set it to
+#                   /usr/bin/redis-server to check the harness (ratios ~1.0)
+#   REDIS_SERVER    reference binary (default /usr/bin/redis-server)
+#   BENCH_REPEAT    runs per row and server, medians taken (default 3)
+#   BENCH_SCALE     multiplies every request count (default 1: ~5-10 s a run)
+#   BENCH_ROWS      rows to run, space separated (default: all, see below)
+#   BENCH_KEYSPACE  -r for GET/SET rows (default 10000; 0 = one key)
+#   BENCH_TASKSET=1 server on CPU 0, client on CPU 1 (both sides alike)
+#   BENCH_OUT       also write the summary as TSV to this file
+#   BENCH_RAW_OUT   also copy every individual sample (TSV) to this file
+#   BENCH_TIMEOUT   seconds per redis-benchmark call (default 120)
+set -euo pipefail
+
+BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$BENCH_ROOT/bench/lib.sh"
+
+REPEAT=${BENCH_REPEAT:-3}
+SCALE=${BENCH_SCALE:-1}
+KEYSPACE=${BENCH_KEYSPACE:-10000}
+ALL_ROWS="tls-p1 tls-p16 tls-16k tls-conn plain-p1 plain-p16"
+ROWS=${BENCH_ROWS:-$ALL_ROWS}
+CLIENTS=50
+
+# Request counts at scale 1, chosen so one run takes roughly 5-10 s on a
+# 2-core machine with redis-server 7.0 (per test; GET and SET rows run both).
+declare -A ROW_N=([tls-p1]=450000 [tls-p16]=5000000 [tls-16k]=200000 [tls-conn]=7000
+    [plain-p1]=700000 [plain-p16]=8000000)
+
+# Per row: transport and redis-benchmark arguments (besides -n, --csv and the
+# connection arguments).
+row_mode() { case $1 in tls-*) echo tls ;; *) echo plain ;; esac; }
+row_args() {
+    local r=()
+    [ "$KEYSPACE" != 0 ] && r=(-r "$KEYSPACE")
+    case $1 in
+        tls-p1 | plain-p1) echo -c $CLIENTS -P 1 -t set,get "${r[@]}" ;;
+        tls-p16 | plain-p16) echo -c $CLIENTS -P 16 -t set,get "${r[@]}" ;;
+        tls-16k) echo -c $CLIENTS -P 16 -d 16384 -t set,get "${r[@]}" ;;
+        # -k 0: the client closes its connection after each reply and opens
+        # a new one (full mTLS handshake: hiredis keeps no session to resume).
+        tls-conn) echo -c $CLIENTS -k 0 -t get "${r[@]}" ;;
+        *) bench_die "unknown row $1 (rows: $ALL_ROWS)" ;;
+    esac
+}
+row_n() {
+    local n=${ROW_N[$1]}
+    python3 -c "import sys; print(max(1000, int(float(sys.argv[1]) * float(sys.argv[2]))))" \
+        "$n" "$SCALE"
+}
+
+main() {
+    local r mode
+    for r in $ROWS; do row_args "$r" >/dev/null; done
+    command -v "$REDIS_BENCHMARK" >/dev/null || bench_die "$REDIS_BENCHMARK not found"
+    command -v openssl >/dev/null || bench_die "openssl not found"
+    BENCH_TMP=$(mktemp -d /tmp/sealkv-bench.XXXXXX)
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT TERM
+    BENCH_CERTS=$BENCH_TMP/certs
+    BENCH_RAW=$BENCH_TMP/raw.tsv
+    : >"$BENCH_RAW"
+    bench_taskset_setup
+    BENCH_NODELAY_SO=$(bench_build_nodelay)
+    bench_make_certs "$BENCH_CERTS"
+
+    local need_tls=0 need_plain=0
+    for r in $ROWS; do
+        [ "$(row_mode "$r")" = tls ] && need_tls=1 || need_plain=1
+    done
+    local -a ports
+    read -r -a ports <<<"$(bench_free_ports 4)"
+    declare -gA PORT PID
+    local srv bin
+    for srv in redis sealkv; do
+        [ $srv = redis ] && bin=$REDIS_SERVER || bin=$SEALKV_SERVER
+        if [ $need_tls = 1 ]; then
+            PORT[$srv-tls]=${ports[0]}
+            bench_start_server "$srv-tls" "$bin" tls "${ports[0]}"
+            PID[$srv-tls]=$BENCH_LAST_PID
+        fi
+        if [ $need_plain = 1 ]; then
+            PORT[$srv-plain]=${ports[1]}
+            bench_start_server "$srv-plain" "$bin" plain "${ports[1]}"
+            PID[$srv-plain]=$BENCH_LAST_PID
+        fi
+        ports=("${ports[@]:2}")
+    done
+    bench_log "redis:  $("$REDIS_SERVER" --version 2>&1 | head -n 1)"
+    bench_log "sealkv: $SEALKV_SERVER"
+    bench_log "rows: $ROWS; repeat $REPEAT; scale $SCALE; taskset ${BENCH_TASKSET:-0}"
+
+    local rep order key n
+    local -a args
+    for ((rep = 1; rep <= REPEAT; rep++)); do
+        # Alternate which server goes first so slow drift (thermal, page
+        # cache, other tenants) does not always favour the same side.
+        if ((rep % 2)); then order="redis sealkv"; else order="sealkv redis"; fi
+        for r in $ROWS; do
+            mode=$(row_mode "$r")
+            n=$(row_n "$r")
+            read -r -a args <<<"$(row_args "$r")"
+            for srv in $order; do
+                key=$srv-$mode
+                bench_log "rep $rep/$REPEAT $r $srv (n=$n)"
+                BENCH_MEASURE_CPU=0
+                [ "$r" = tls-conn ] && BENCH_MEASURE_CPU=1
+                bench_run "$r" "$srv" "$mode" "${PORT[$key]}" "${PID[$key]}" "$rep" "$n" \
+                    "${args[@]}"
+            done
+        done
+    done
+    [ -n "${BENCH_RAW_OUT:-}" ] && cp "$BENCH_RAW" "$BENCH_RAW_OUT"
+    bench_summarize "$BENCH_RAW" "${BENCH_OUT:-}"
+}
+
+# Medians per (row, test, server) and the sealkv/redis ratios.
+bench_summarize() {
+    python3 - "$1" "$2" "$ROWS" <<'EOF'
+import statistics, sys
+raw, out, rows = sys.argv[1], sys.argv[2], sys.argv[3].split()
+cols = ["rps", "avg", "p50", "p95", "p99", "max", "cpu_ms", "conns"]
+samples = {}
+tests = []
+for line in open(raw):
+    f = line.rstrip("\n").split("\t")
+    if len(f) != 12:
+        continue
+    row, test, srv = f[0], f[1], f[2]
+    if (row, test) not in tests:
+        tests.append((row, test))
+    d = samples.setdefault((row, test, srv), {c: [] for c in cols})
+    for c, v in zip(cols, f[4:]):
+        try:
+            d[c].append(float(v))
+        except ValueError:
+            pass
+tests.sort(key=lambda t: rows.index(t[0]) if t[0] in rows else 99)
+
+def med(row, test, srv, col):
+    d = samples.get((row, test, srv))
+    if not d:
+        return None
+    if col == "cpu_per_conn":
+        v = [c / n for c, n in zip(d["cpu_ms"], d["conns"]) if n > 0]
+    else:
+        v = d[col]
+    return statistics.median(v) if v else None
+
+def ratio(a, b):
+    return None if a is None or b is None or a == 0 else b / a
+
+def fmt(v, p=3):
+    return "-" if v is None else f"{v:.{p}f}"
+
+hdr = ["row", "test", "redis_rps", "sealkv_rps", "rps_ratio", "redis_p50_ms", "sealkv_p50_ms",
+       "p50_ratio", "redis_p99_ms", "sealkv_p99_ms", "p99_ratio", "redis_cpu_ms_per_conn",
+       "sealkv_cpu_ms_per_conn", "cpu_ratio", "redis_n", "sealkv_n"]
+table = []
+for row, test in tests:
+    m = {}
+    for srv in ("redis", "sealkv"):
+        for c in ("rps", "p50", "p99", "cpu_per_conn"):
+            m[srv, c] = med(row, test, srv, c)
+    cnt = [len(samples.get((row, test, s), {"rps": []})["rps"]) for s in ("redis", "sealkv")]
+    table.append([row, test,
+        fmt(m["redis", "rps"], 0), fmt(m["sealkv", "rps"], 0),
+        fmt(ratio(m["redis", "rps"], m["sealkv", "rps"]), 2),
+        fmt(m["redis", "p50"]), fmt(m["sealkv", "p50"]),
+        fmt(ratio(m["redis", "p50"], m["sealkv", "p50"]), 2),
+        fmt(m["redis", "p99"]), fmt(m["sealkv", "p99"]),
+        fmt(ratio(m["redis", "p99"], m["sealkv", "p99"]), 2),
+        fmt(m["redis", "cpu_per_conn"]), fmt(m["sealkv", "cpu_per_conn"]),
+        fmt(ratio(m["redis", "cpu_per_conn"], m["sealkv", "cpu_per_conn"]), 2),
+        str(cnt[0]), str(cnt[1])])
+
+show = ["row", "test", "redis rps", "sealkv rps", "s/r", "p50 r", "p50 s", "s/r",
+        "p99 r", "p99 s", "s/r", "cpu/conn r", "cpu/conn s", "s/r", "nr", "ns"]
+widths = [max(len(h), *(len(t[i]) for t in table)) if table else len(h)
+          for i, h in enumerate(show)]
+line = lambda cells: "  ".join(c.rjust(w) if i > 1 else c.ljust(w)
+                               for i, (c, w) in enumerate(zip(cells, widths)))
+print("medians; rps = requests/s, latencies in ms, cpu/conn = server CPU ms per new connection;")
+print("s/r = sealkv/redis (rps: higher is better for sealkv; latency, cpu: lower is better);")
+print("nr/ns = samples per side")
+print(line(show))
+print(line(["-" * w for w in widths]))
+for t in table:
+    print(line(t))
+if out:
+    with open(out, "w") as fh:
+        fh.write("\t".join(hdr) + "\n")
+        for t in table:
+            fh.write("\t".join(t) + "\n")
+EOF
+}
+
+main "$@"

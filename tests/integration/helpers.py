@@ -1,0 +1,571 @@
+"""Helpers for the integration suite: certificates, server processes, clients.
+
+Everything here talks to loopback only and every wait is bounded. The same
+helpers drive sealkv-server and the reference redis-server 7.0 (the target is
+chosen in conftest.py), so the expectations written here are checked against
+the real thing.
+"""
+
+import datetime
+import os
+import select
+import signal
+import socket
+import ssl
+import subprocess
+import time
+
+import redis
+from redis.connection import PythonParser
+from redis.exceptions import ResponseError
+
+REDIS_CLI = "/usr/bin/redis-cli"
+OPENSSL = "/usr/bin/openssl"
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 5.0
+
+
+# --------------------------------------------------------------------------
+# Certificates
+# --------------------------------------------------------------------------
+
+_OPENSSL_CNF = """\
+[ ca ]
+default_ca = test_ca
+
+[ test_ca ]
+dir = {cadir}
+database = $dir/index.txt
+serial = $dir/serial
+new_certs_dir = $dir/newcerts
+default_md = sha256
+policy = policy_any
+unique_subject = no
+copy_extensions = none
+default_days = 365
+
+[ policy_any ]
+commonName = supplied
+
+[ req ]
+distinguished_name = req_dn
+prompt = no
+
+[ req_dn ]
+CN = unused
+
+[ v3_ca ]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+
+[ server_ext ]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1
+authorityKeyIdentifier = keyid
+subjectKeyIdentifier = hash
+
+[ client_ext ]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = clientAuth
+authorityKeyIdentifier = keyid
+subjectKeyIdentifier = hash
+
+[ client1_ext ]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = clientAuth
+subjectAltName = DNS:client1.example
+authorityKeyIdentifier = keyid
+subjectKeyIdentifier = hash
+"""
+
+
+def _run(args, cwd=None, timeout=30):
+    res = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    if res.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s" % (" ".join(args), res.returncode, res.stderr))
+    return res.stdout
+
+
+def _asn1_time(dt):
+    return dt.strftime("%Y%m%d%H%M%SZ")
+
+
+class _CA:
+    """A throw-away CA driven by `openssl ca` so start/end dates can be set."""
+
+    def __init__(self, root, name, cn):
+        self.dir = os.path.join(root, name)
+        os.makedirs(os.path.join(self.dir, "newcerts"))
+        with open(os.path.join(self.dir, "index.txt"), "w"):
+            pass
+        with open(os.path.join(self.dir, "serial"), "w") as f:
+            f.write("1000\n")
+        self.cnf = os.path.join(self.dir, "openssl.cnf")
+        with open(self.cnf, "w") as f:
+            f.write(_OPENSSL_CNF.format(cadir=self.dir))
+        self.key = genkey(os.path.join(root, name + ".key"))
+        self.cert = os.path.join(root, name + ".crt")
+        _run([OPENSSL, "req", "-config", self.cnf, "-new", "-x509", "-key", self.key,
+              "-out", self.cert, "-days", "3650", "-subj", "/CN=" + cn,
+              "-extensions", "v3_ca", "-sha256"])
+
+    def issue(self, root, name, cn, ext, start=None, end=None, key=None):
+        key = key or genkey(os.path.join(root, name + ".key"))
+        csr = os.path.join(self.dir, name + ".csr")
+        crt = os.path.join(root, name + ".crt")
+        _run([OPENSSL, "req", "-config", self.cnf, "-new", "-key", key, "-out", csr,
+              "-subj", "/CN=" + cn])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        start = start or now - datetime.timedelta(hours=1)
+        end = end or now + datetime.timedelta(days=365)
+        _run([OPENSSL, "ca", "-config", self.cnf, "-batch", "-notext", "-in", csr, "-out", crt,
+              "-cert", self.cert, "-keyfile", self.key, "-extensions", ext,
+              "-startdate", _asn1_time(start), "-enddate", _asn1_time(end)])
+        return crt, key
+
+
+def genkey(path):
+    _run([OPENSSL, "genrsa", "-out", path, "2048"])
+    os.chmod(path, 0o600)
+    return path
+
+
+class Certs:
+    """Paths of every certificate and key the suite uses (all RSA-2048)."""
+
+    def __init__(self, root):
+        self.root = root
+        now = datetime.datetime.now(datetime.timezone.utc)
+        day = datetime.timedelta(days=1)
+        ca = _CA(root, "ca", "sealkv test CA")
+        self.ca_cert, self.ca_key = ca.cert, ca.key
+        self.server_cert, self.server_key = ca.issue(root, "server", "localhost", "server_ext")
+        self.server2_cert, self.server2_key = ca.issue(root, "server2", "localhost",
+                                                       "server_ext")
+        self.server_expired_cert, self.server_expired_key = ca.issue(
+            root, "server-expired", "localhost", "server_ext", start=now - 3 * day,
+            end=now - day)
+        self.client_cert, self.client_key = ca.issue(root, "client1", "client1",
+                                                     "client1_ext")
+        self.other_cert, self.other_key = ca.issue(root, "other", "other", "client_ext")
+        self.expired_cert, self.expired_key = ca.issue(
+            root, "client-expired", "expired", "client_ext", start=now - 3 * day,
+            end=now - day)
+        self.future_cert, self.future_key = ca.issue(
+            root, "client-future", "future", "client_ext", start=now + 365 * day,
+            end=now + 730 * day)
+        foreign = _CA(root, "foreign-ca", "foreign test CA")
+        self.foreign_ca_cert = foreign.cert
+        self.foreign_cert, self.foreign_key = foreign.issue(root, "foreign-client", "client1",
+                                                            "client1_ext")
+
+    @staticmethod
+    def serial(cert_path):
+        out = _run([OPENSSL, "x509", "-in", cert_path, "-noout", "-serial"])
+        return out.strip().split("=", 1)[1].upper()
+
+
+# --------------------------------------------------------------------------
+# Server processes
+# --------------------------------------------------------------------------
+
+def free_port():
+    """A loopback TCP port nobody listens on right now (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _quote(value):
+    value = str(value)
+    if value == "" or any(ch in value for ch in " \t\"'"):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return value
+
+
+class ServerProcess:
+    """One server process with its own config file and log in a tmp dir.
+
+    `directives` is a list of (name, value...) tuples written to the config
+    file, after the defaults, so a test may override any of them. `tls=True`
+    adds a TLS listener with the session certificates; `plain=False` writes
+    `port 0`.
+    """
+
+    live = []  # servers started and not stopped yet, for failure reports
+
+    def __init__(self, target, workdir, certs=None, plain=True, tls=False, directives=(),
+                 args=(), name="server", config_file=True):
+        self.target = target
+        self.workdir = workdir
+        self.certs = certs
+        self.name = name
+        os.makedirs(workdir, exist_ok=True)
+        self.port = free_port() if plain else 0
+        self.tls_port = free_port() if tls else 0
+        self.config_path = os.path.join(workdir, "server.conf")
+        self.log_path = os.path.join(workdir, "server.log")
+        self.args = list(args)
+        self.proc = None
+        self.password = None
+        lines = [("bind", "127.0.0.1"), ("port", self.port), ("dir", workdir),
+                 ("logfile", "")]
+        lines += [tuple(d) for d in target.extra_directives]
+        if tls:
+            lines += [("tls-port", self.tls_port), ("tls-cert-file", certs.server_cert),
+                      ("tls-key-file", certs.server_key),
+                      ("tls-ca-cert-file", certs.ca_cert)]
+        lines += [tuple(d) for d in directives]
+        for d in lines:
+            if d[0] == "requirepass":
+                self.password = d[1]
+            elif d[0] == "port":
+                self.port = int(d[1])
+            elif d[0] == "tls-port":
+                self.tls_port = int(d[1])
+        self.lines = lines
+        self.config_file = config_file
+        self.write_config(lines)
+
+    def write_config(self, lines):
+        with open(self.config_path, "w") as f:
+            for d in lines:
+                f.write(" ".join([d[0]] + [_quote(v) for v in d[1:]]) + "\n")
+
+    # -- life cycle --------------------------------------------------------
+
+    def start(self):
+        logf = open(self.log_path, "ab")
+        try:
+            if self.config_file:
+                argv = [self.target.binary, self.config_path] + self.args
+            else:  # every directive on the command line instead
+                argv = [self.target.binary]
+                for d in self.lines:
+                    argv += ["--" + d[0]] + [str(v) for v in d[1:]]
+                argv += self.args
+            self.proc = subprocess.Popen(argv,
+                                         stdout=logf, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, cwd=self.workdir)
+        finally:
+            logf.close()
+        ServerProcess.live.append(self)
+        deadline = time.monotonic() + START_TIMEOUT
+        last_err = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited with %d before answering PING\n%s"
+                                   % (self.name, self.proc.returncode, self.log_tail()))
+            try:
+                if self.ping():
+                    return self
+            except (OSError, ssl.SSLError) as e:
+                last_err = e
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("%s did not answer PING within %.0fs (%s)\n%s"
+                           % (self.name, START_TIMEOUT, last_err, self.log_tail()))
+
+    def ping(self):
+        """One PING on a new connection; True on +PONG (or NOAUTH: it is up)."""
+        if self.port:
+            conn = RawConn.plain(self.port, timeout=1.0)
+        else:
+            conn = RawConn.tls(self.tls_port, self.certs, timeout=1.0)
+        try:
+            conn.send(b"PING\r\n")
+            line = conn.readline()
+            return line in (b"+PONG", ) or line.startswith(b"-NOAUTH")
+        finally:
+            conn.close()
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=STOP_TIMEOUT)
+        if self in ServerProcess.live:
+            ServerProcess.live.remove(self)
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def is_running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_tail(self, n=40):
+        try:
+            with open(self.log_path, "rb") as f:
+                data = f.read()[-16384:]
+        except OSError:
+            return "(no log)"
+        lines = data.decode("utf-8", "replace").splitlines()[-n:]
+        return "\n".join("  | " + ln for ln in lines)
+
+    def log_text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    # -- clients -----------------------------------------------------------
+
+    def client(self, mode="plain", cert=True, **kw):
+        return make_client(self, mode, cert=cert, **kw)
+
+    def cli(self, mode, *args, **kw):
+        return redis_cli(self, mode, *args, **kw)
+
+    def raw(self, mode="plain", timeout=5.0):
+        if mode == "tls":
+            return RawConn.tls(self.tls_port, self.certs, timeout=timeout)
+        return RawConn.plain(self.port, timeout=timeout)
+
+
+# --------------------------------------------------------------------------
+# Clients
+# --------------------------------------------------------------------------
+
+class FullErrorParser(PythonParser):
+    """Keeps the whole error line ("ERR ...", "WRONGTYPE ...") in the exception
+    so tests can compare the exact text the server sent."""
+
+    def parse_error(self, response):
+        return ResponseError(response)
+
+
+def make_client(server, mode, cert=True, password=None, decode=True, timeout=10.0, **kw):
+    kwargs = dict(host="127.0.0.1", socket_timeout=timeout, socket_connect_timeout=timeout,
+                  decode_responses=decode, parser_class=FullErrorParser, password=password)
+    if mode == "tls":
+        kwargs.update(port=server.tls_port, connection_class=redis.SSLConnection,
+                      ssl_ca_certs=server.certs.ca_cert, ssl_cert_reqs="required")
+        if cert:
+            kwargs.update(ssl_certfile=server.certs.client_cert,
+                          ssl_keyfile=server.certs.client_key)
+    else:
+        kwargs.update(port=server.port)
+    kwargs.update(kw)
+    pool = redis.ConnectionPool(**kwargs)
+    client = redis.Redis(connection_pool=pool, single_connection_client=True)
+    # Replies exactly as the server sent them ("OK", "PONG", lists), not the
+    # booleans and dicts redis-py makes of some commands.
+    client.response_callbacks.clear()
+    return client
+
+
+def err(client, *args):
+    """Runs a command that must fail and returns the server's full error line."""
+    try:
+        reply = client.execute_command(*args)
+    except ResponseError as e:
+        return str(e)
+    raise AssertionError("expected an error from %r, got %r" % (args, reply))
+
+
+def redis_cli(server, mode, *args, input=None, timeout=10, check=True, extra=()):
+    cmd = [REDIS_CLI, "-h", "127.0.0.1"]
+    if mode == "tls":
+        cmd += ["-p", str(server.tls_port), "--tls", "--cacert", server.certs.ca_cert,
+                "--cert", server.certs.client_cert, "--key", server.certs.client_key]
+    else:
+        cmd += ["-p", str(server.port)]
+    cmd += list(extra) + [str(a) for a in args]
+    res = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout)
+    if check and res.returncode != 0:
+        raise AssertionError("redis-cli %r failed (%d): %s" % (args, res.returncode, res.stderr))
+    return res.stdout
+
+
+def client_context(certs, cert=None, key=None, ca=None, min_version=None, max_version=None,
+                   seclevel0=False):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.load_verify_locations(ca or certs.ca_cert)
+    if cert:
+        ctx.load_cert_chain(cert, key)
+    if seclevel0:
+        # Debian's default seclevel refuses TLS < 1.2 on the client side; lower
+        # it so that it is the server that must refuse.
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    if min_version is not None:
+        ctx.minimum_version = min_version
+    if max_version is not None:
+        ctx.maximum_version = max_version
+    return ctx
+
+
+class ConnClosed(Exception):
+    pass
+
+
+class RawConn:
+    """A bare socket (plain or TLS) that sends bytes and reads RESP replies."""
+
+    def __init__(self, sock, timeout):
+        self.sock = sock
+        self.sock.settimeout(timeout)
+        self.buf = b""
+
+    @classmethod
+    def plain(cls, port, timeout=5.0):
+        return cls(socket.create_connection(("127.0.0.1", port), timeout=timeout), timeout)
+
+    @classmethod
+    def tls(cls, port, certs, timeout=5.0, ctx=None, cert=True):
+        if ctx is None:
+            ctx = client_context(certs, certs.client_cert if cert else None,
+                                 certs.client_key if cert else None)
+        sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        try:
+            tls = ctx.wrap_socket(sock, server_hostname="localhost")
+        except BaseException:
+            sock.close()
+            raise
+        return cls(tls, timeout)
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def cmd(self, *args):
+        self.send(encode_command(*args))
+        return self.read_reply()
+
+    def _fill(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise ConnClosed()
+        self.buf += data
+
+    def readline(self):
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def read_exact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def read_reply(self):
+        """Simple strings and errors come back as b"+OK" / b"-ERR ..." lines;
+        integers as int, bulks as bytes/None, arrays as lists."""
+        line = self.readline()
+        kind, rest = line[:1], line[1:]
+        if kind in (b"+", b"-"):
+            return line
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            data = self.read_exact(n + 2)
+            return data[:-2]
+        if kind == b"*":
+            n = int(rest)
+            if n < 0:
+                return None
+            return [self.read_reply() for _ in range(n)]
+        raise AssertionError("unexpected reply line %r" % line)
+
+    def closed_by_peer(self, timeout=5.0):
+        """True once the server closed the connection (EOF or reset) within
+        `timeout`; buffered bytes received meanwhile are dropped."""
+        deadline = time.monotonic() + timeout
+        self.buf = b""
+        while time.monotonic() < deadline:
+            self.sock.settimeout(max(0.05, deadline - time.monotonic()))
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                return False
+            except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
+                return True
+            except OSError:
+                return True
+            if not data:
+                return True
+        return False
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def encode_command(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        if isinstance(a, str):
+            a = a.encode()
+        elif isinstance(a, int):
+            a = str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+def wait_until(predicate, timeout, interval=0.05):
+    """Polls predicate() until it is truthy or timeout seconds passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+def s_client(port, certs, args=(), input_data=b"", timeout=10, cert=True):
+    """Runs `openssl s_client` against 127.0.0.1:port; returns (rc, output)."""
+    cmd = [OPENSSL, "s_client", "-connect", "127.0.0.1:%d" % port, "-CAfile", certs.ca_cert,
+           "-servername", "localhost"]
+    if cert:
+        cmd += ["-cert", certs.client_cert, "-key", certs.client_key]
+    cmd += list(args)
+    res = subprocess.run(cmd, input=input_data, capture_output=True, timeout=timeout)
+    return res.returncode, (res.stdout + res.stderr).decode("utf-8", "replace")
+
+
+def served_cert_serial(port, certs, cert=True):
+    """The serial number of the certificate the server presents now."""
+    rc, out = s_client(port, certs, args=["-showcerts"], input_data=b"", cert=cert)
+    pem_start = out.find("-----BEGIN CERTIFICATE-----")
+    pem_end = out.find("-----END CERTIFICATE-----")
+    if pem_start < 0:
+        return None
+    pem = out[pem_start:pem_end + len("-----END CERTIFICATE-----")] + "\n"
+    res = subprocess.run([OPENSSL, "x509", "-noout", "-serial"], input=pem.encode(),
+                         capture_output=True, timeout=10)
+    return res.stdout.decode().strip().split("=", 1)[1].upper()
+
+
+def info_section(client, section):
+    """INFO <section> as a dict of strings (redis-py parses types; we don't)."""
+    text = client.execute_command("INFO", section)
+    if isinstance(text, dict):  # redis-py parsed it
+        return {k: str(v) for k, v in text.items()}
+    out = {}
+    for line in text.splitlines():
+        if ":" in line and not line.startswith("#"):
+            k, v = line.split(":", 1)
+            out[k] = v
+    return out
+
+
+def select_readable(sock, timeout):
+    r, _, _ = select.select([sock], [], [], timeout)
+    return bool(r)
