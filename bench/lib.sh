@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh - helpers shared by the bench scripts (sourced, not run).
 #
 # Offers: certificate generation, free loopback ports, starting a server
@@ -176,12 +177,12 @@ EOF
 # utime+stime of a process (all its threads) in clock ticks.
 bench_cpu_ticks() {
     # Field 2 (comm) may hold spaces; cut everything up to ") " first.
-    local stat rest
+    local stat
+    local -a f
     stat=$(cat "/proc/$1/stat") || return 1
-    rest=${stat##*) }
-    set -- $rest
-    # After comm, state is $1, so utime (field 14) is ${12} and stime ${13}.
-    echo $((${12} + ${13}))
+    read -r -a f <<<"${stat##*) }"
+    # After comm, state is f[0], so utime (field 14) is f[11] and stime f[12].
+    echo $((f[11] + f[12]))
 }
 
 # Connections accepted so far, from INFO stats; empty if not reported.

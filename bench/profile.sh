@@ -50,7 +50,7 @@ esac
 BENCH_TMP=$(mktemp -d /tmp/sealkv-profile.XXXXXX)
 CLIENT_PID=
 profile_cleanup() {
-    [ -n "$CLIENT_PID" ] && kill "$CLIENT_PID" 2>/dev/null || true
+    if [ -n "$CLIENT_PID" ]; then kill "$CLIENT_PID" 2>/dev/null || true; fi
     bench_cleanup
 }
 trap profile_cleanup EXIT
@@ -75,12 +75,23 @@ CLIENT_PID=$!
 sleep 1 # let the client connect
 DATA=${PROFILE_DATA:-$BENCH_TMP/perf.data}
 bench_log "recording $WHO (pid $SPID) for $SECS s on row $ROW"
-perf record -q -g -o "$DATA" -p "$SPID" -- sleep "$SECS" >/dev/null 2>&1 ||
+# DWARF unwinding: Debian's OpenSSL has no frame pointers, so -g alone loses
+# the callers of everything inside libcrypto.
+perf record -q -F 499 --call-graph dwarf,16384 -o "$DATA" -p "$SPID" -- sleep "$SECS" \
+    >/dev/null 2>&1 ||
     bench_die "perf record failed"
 kill "$CLIENT_PID" 2>/dev/null || true
-echo "== $WHO, row $ROW: self time by symbol (top $TOP) =="
-perf report -i "$DATA" --stdio --no-children --sort dso,symbol -g none 2>/dev/null |
-    grep -v '^#' | grep -v '^$' | head -n "$TOP"
+# perf report -> top lines, without tripping pipefail when head closes the pipe.
+report_top() {
+    local lines=$1
+    shift
+    perf report -i "$DATA" --stdio -g none "$@" 2>/dev/null | grep -v -e '^#' -e '^$' |
+        head -n "$lines" || true
+}
 echo "== $WHO, row $ROW: self time by library =="
-perf report -i "$DATA" --stdio --no-children --sort dso -g none 2>/dev/null |
-    grep -v '^#' | grep -v '^$' | head -n 10
+report_top 10 --no-children --sort dso
+echo "== $WHO, row $ROW: self time by symbol (top $TOP) =="
+report_top "$TOP" --no-children --sort dso,symbol
+echo "== $WHO, row $ROW: time including callees, named symbols (top $TOP) =="
+report_top "$((TOP * 3))" --children --sort symbol | grep -v -e ' 0x0' -e ' 00000' -e '\[k\]' |
+    head -n "$TOP" || true

@@ -94,6 +94,7 @@ main() {
     bench_log "redis:  $("$REDIS_SERVER" --version 2>&1 | head -n 1)"
     bench_log "sealkv: $SEALKV_SERVER"
     bench_log "rows: $ROWS; repeat $REPEAT; scale $SCALE; taskset ${BENCH_TASKSET:-0}"
+    bench_check_load
 
     local rep order key n
     local -a args
@@ -117,6 +118,18 @@ main() {
     done
     [ -n "${BENCH_RAW_OUT:-}" ] && cp "$BENCH_RAW" "$BENCH_RAW_OUT"
     bench_summarize "$BENCH_RAW" "${BENCH_OUT:-}"
+    echo "load average at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# Warns when something else is already using the CPUs: with 2 cores, a busy
+# neighbour skews every row (both sides, but not always equally).
+bench_check_load() {
+    LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+    if python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > 0.5 else 1)" \
+        "${LOAD_START%% *}"; then
+        bench_log "warning: load average is $LOAD_START before starting; other processes" \
+            "are using the CPUs and the numbers will be noisy"
+    fi
 }
 
 # Medians per (row, test, server) and the sealkv/redis ratios.
@@ -152,6 +165,13 @@ def med(row, test, srv, col):
         v = d[col]
     return statistics.median(v) if v else None
 
+def spread(row, test, srv):
+    """Half the range of rps samples, as % of the median: a noise gauge."""
+    v = samples.get((row, test, srv), {"rps": []})["rps"]
+    if len(v) < 2 or statistics.median(v) == 0:
+        return None
+    return 50.0 * (max(v) - min(v)) / statistics.median(v)
+
 def ratio(a, b):
     return None if a is None or b is None or a == 0 else b / a
 
@@ -160,7 +180,8 @@ def fmt(v, p=3):
 
 hdr = ["row", "test", "redis_rps", "sealkv_rps", "rps_ratio", "redis_p50_ms", "sealkv_p50_ms",
        "p50_ratio", "redis_p99_ms", "sealkv_p99_ms", "p99_ratio", "redis_cpu_ms_per_conn",
-       "sealkv_cpu_ms_per_conn", "cpu_ratio", "redis_n", "sealkv_n"]
+       "sealkv_cpu_ms_per_conn", "cpu_ratio", "redis_n", "sealkv_n", "redis_rps_spread_pct",
+       "sealkv_rps_spread_pct"]
 table = []
 for row, test in tests:
     m = {}
@@ -177,17 +198,18 @@ for row, test in tests:
         fmt(ratio(m["redis", "p99"], m["sealkv", "p99"]), 2),
         fmt(m["redis", "cpu_per_conn"]), fmt(m["sealkv", "cpu_per_conn"]),
         fmt(ratio(m["redis", "cpu_per_conn"], m["sealkv", "cpu_per_conn"]), 2),
-        str(cnt[0]), str(cnt[1])])
+        str(cnt[0]), str(cnt[1]),
+        fmt(spread(row, test, "redis"), 0), fmt(spread(row, test, "sealkv"), 0)])
 
 show = ["row", "test", "redis rps", "sealkv rps", "s/r", "p50 r", "p50 s", "s/r",
-        "p99 r", "p99 s", "s/r", "cpu/conn r", "cpu/conn s", "s/r", "nr", "ns"]
+        "p99 r", "p99 s", "s/r", "cpu/conn r", "cpu/conn s", "s/r", "nr", "ns", "±r%", "±s%"]
 widths = [max(len(h), *(len(t[i]) for t in table)) if table else len(h)
           for i, h in enumerate(show)]
 line = lambda cells: "  ".join(c.rjust(w) if i > 1 else c.ljust(w)
                                for i, (c, w) in enumerate(zip(cells, widths)))
 print("medians; rps = requests/s, latencies in ms, cpu/conn = server CPU ms per new connection;")
 print("s/r = sealkv/redis (rps: higher is better for sealkv; latency, cpu: lower is better);")
-print("nr/ns = samples per side")
+print("nr/ns = samples per side; ±r%/±s% = half the rps range as % of the median (noise)")
 print(line(show))
 print(line(["-" * w for w in widths]))
 for t in table:

@@ -70,7 +70,8 @@ static void parse_pending(resp_parser *p, sbuf *pending, const resp_limits *lim,
     for (size_t rounds = 0; !r->failed; rounds++) {
         CHECK(rounds <= avail + 1); /* each RESP_OK consumes at least a byte */
         size_t used = (size_t)-1;
-        resp_status st = resp_parse(p, pending->data ? pending->data : "", pending->len, lim, &used);
+        const char *buf = pending->data ? pending->data : "";
+        resp_status st = resp_parse(p, buf, pending->len, lim, &used);
         CHECK(used <= pending->len);
         sbuf_consume(pending, used);
         if (st == RESP_ERROR) {

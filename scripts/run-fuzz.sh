@@ -9,7 +9,7 @@ set -u
 
 secs=${1:-}
 case "$secs" in
-'' | *[!0-9]*)
+'' | *[!0-9]* | 0 | 0*) # 0 would mean "forever" to libFuzzer
     echo "usage: $0 SECONDS [TARGET...]" >&2
     exit 2
     ;;
@@ -39,11 +39,12 @@ for t in "$@"; do
         failed=1
         continue
     fi
-    mkdir -p "$work" "$seeds"
+    mkdir -p "$work"
+    [ -d "$seeds" ] || seeds=""
     # -timeout: one input taking over 10 s is a bug (the parsers are linear);
     # -rss_limit_mb: a parser allocating gigabytes for a tiny input is a bug.
     "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-        -artifact_prefix="$out/artifacts/$t-" "$work" "$seeds" >"$log" 2>&1
+        -artifact_prefix="$out/artifacts/$t-" "$work" ${seeds:+"$seeds"} >"$log" 2>&1
     rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
@@ -51,7 +52,7 @@ for t in "$@"; do
     if [ $rc -eq 0 ]; then
         echo "ok   $t: ${runs:-?} runs in ${secs}s, cov ${cov:-?}, corpus $units"
     else
-        what=$(grep -m 1 -o 'ERROR: [A-Za-z]*: [^ ]*\|ERROR: libFuzzer: [a-z-]*\|==[0-9]*==ERROR: [^(]*' "$log" | head -n 1)
+        what=$(grep -m 1 -o 'ERROR: [A-Za-z]*: [a-z -]*' "$log" | head -n 1)
         art=$(grep -o "$out/artifacts/$t-[^ ]*" "$log" | tail -n 1)
         echo "FAIL $t: exit $rc ${what:-} (log $log${art:+, input $art})"
         failed=1

@@ -22,10 +22,10 @@ typedef struct certs_strv {
 
 typedef struct certs_opts {
     const char *cmd;
-    const char *pos;  /* DIR (init, reissue), FILE (show), server|client (issue) */
+    const char *pos; /* DIR (init, reissue), FILE (show), server|client (issue) */
     certs_strv dns, ips, uris, emails;
     const char *cn;
-    int days;         /* 0: the default for what is issued */
+    int days; /* 0: the default for what is issued */
     pki_key_type key_type;
     int force, new_ca;
     const char *ca_cert, *ca_key, *out_cert, *out_key;
@@ -41,8 +41,7 @@ int certs_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* r
 /* Generates a key and issues a certificate for it; prints the reason and
  * returns CERTS_FAIL on error. */
 int certs_make(pki_key_type type, const pki_names *names, pki_usage usage, int days,
-               const pki_cert *ca, const pki_key *ca_key, pki_key **key_out,
-               pki_cert **cert_out);
+               const pki_cert *ca, const pki_key *ca_key, pki_key **key_out, pki_cert **cert_out);
 int certs_write_pair(const pki_cert *cert, const char *cert_path, const pki_key *key,
                      const char *key_path);
 

@@ -26,8 +26,19 @@
 enum { C_INIT = 1, C_REISSUE = 2, C_ISSUE = 4, C_CA = 8, C_SHOW = 16 };
 
 enum flag_id {
-    F_DNS, F_IP, F_URI, F_EMAIL, F_CN, F_DAYS, F_KEY_TYPE, F_FORCE, F_NEW_CA,
-    F_CA_CERT, F_CA_KEY, F_OUT_CERT, F_OUT_KEY,
+    F_DNS,
+    F_IP,
+    F_URI,
+    F_EMAIL,
+    F_CN,
+    F_DAYS,
+    F_KEY_TYPE,
+    F_FORCE,
+    F_NEW_CA,
+    F_CA_CERT,
+    F_CA_KEY,
+    F_OUT_CERT,
+    F_OUT_KEY,
 };
 
 typedef struct flag {
@@ -85,21 +96,18 @@ static const char usage_text[] =
 
 /* ---- shared helpers ------------------------------------------------------ */
 
-void certs_strv_push(certs_strv *sv, const char *s)
-{
+void certs_strv_push(certs_strv *sv, const char *s) {
     sv->v = sk_realloc(sv->v, (sv->n + 1) * sizeof(*sv->v));
     sv->v[sv->n++] = s;
 }
 
-void certs_strv_free(certs_strv *sv)
-{
+void certs_strv_free(certs_strv *sv) {
     sk_free(sv->v);
     sv->v = NULL;
     sv->n = 0;
 }
 
-int certs_fail(const char *fmt, ...)
-{
+int certs_fail(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     fputs("sealkv-certs: ", stderr);
@@ -110,8 +118,7 @@ int certs_fail(const char *fmt, ...)
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
+static int usage_error(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     fputs("sealkv-certs: ", stderr);
@@ -122,15 +129,16 @@ static int usage_error(const char *fmt, ...)
 }
 
 int certs_make(pki_key_type type, const pki_names *names, pki_usage usage, int days,
-               const pki_cert *ca, const pki_key *ca_key, pki_key **key_out,
-               pki_cert **cert_out)
-{
+               const pki_cert *ca, const pki_key *ca_key, pki_key **key_out, pki_cert **cert_out) {
     char err[512] = "";
     *cert_out = NULL;
-    if (pki_key_generate(type, key_out, err, sizeof(err)) != 0)
-        return certs_fail("%s", err);
-    pki_issue_req req = {.subject_key = *key_out, .names = names, .usage = usage, .days = days,
-                         .issuer = ca, .issuer_key = ca_key};
+    if (pki_key_generate(type, key_out, err, sizeof(err)) != 0) return certs_fail("%s", err);
+    pki_issue_req req = {.subject_key = *key_out,
+                         .names = names,
+                         .usage = usage,
+                         .days = days,
+                         .issuer = ca,
+                         .issuer_key = ca_key};
     if (pki_cert_issue(&req, cert_out, err, sizeof(err)) != 0) {
         pki_key_free(*key_out);
         *key_out = NULL;
@@ -140,32 +148,30 @@ int certs_make(pki_key_type type, const pki_names *names, pki_usage usage, int d
 }
 
 int certs_write_pair(const pki_cert *cert, const char *cert_path, const pki_key *key,
-                     const char *key_path)
-{
+                     const char *key_path) {
     char err[512] = "";
     if (key != NULL && pki_key_save(key, key_path, err, sizeof(err)) != 0)
         return certs_fail("%s", err);
-    if (pki_cert_save(cert, cert_path, err, sizeof(err)) != 0)
-        return certs_fail("%s", err);
+    if (pki_cert_save(cert, cert_path, err, sizeof(err)) != 0) return certs_fail("%s", err);
     return CERTS_OK;
 }
 
 /* ---- parsing -------------------------------------------------------------- */
 
-static int cmd_bit(const char *cmd)
-{
-    static const struct { const char *name; int bit; } cmds[] = {
-        {"init", C_INIT}, {"reissue", C_REISSUE}, {"issue", C_ISSUE}, {"ca", C_CA},
-        {"show", C_SHOW},
+static int cmd_bit(const char *cmd) {
+    static const struct {
+        const char *name;
+        int bit;
+    } cmds[] = {
+        {"init", C_INIT}, {"reissue", C_REISSUE}, {"issue", C_ISSUE},
+        {"ca", C_CA},     {"show", C_SHOW},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-        if (strcmp(cmd, cmds[i].name) == 0)
-            return cmds[i].bit;
+        if (strcmp(cmd, cmds[i].name) == 0) return cmds[i].bit;
     return 0;
 }
 
-static int parse_days(const char *s, int *out)
-{
+static int parse_days(const char *s, int *out) {
     char *end = NULL;
     errno = 0;
     long v = strtol(s, &end, 10);
@@ -176,8 +182,7 @@ static int parse_days(const char *s, int *out)
     return 0;
 }
 
-static int set_flag(certs_opts *o, enum flag_id id, const char *v)
-{
+static int set_flag(certs_opts *o, enum flag_id id, const char *v) {
     unsigned char buf[16];
     switch (id) {
     case F_DNS:
@@ -230,34 +235,29 @@ static int set_flag(certs_opts *o, enum flag_id id, const char *v)
 }
 
 /* One "--name value", "--name=value" or "--switch" at argv[*i]. */
-static int parse_flag(certs_opts *o, int bit, int argc, char **argv, int *i)
-{
+static int parse_flag(certs_opts *o, int bit, int argc, char **argv, int *i) {
     const char *arg = argv[*i];
     const char *eq = strchr(arg, '=');
     size_t nlen = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
     for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]); f++) {
-        if (strlen(flags[f].name) != nlen || strncmp(flags[f].name, arg, nlen) != 0)
-            continue;
+        if (strlen(flags[f].name) != nlen || strncmp(flags[f].name, arg, nlen) != 0) continue;
         if (!(flags[f].cmds & bit))
             return usage_error("option %s does not apply to '%s'", flags[f].name, o->cmd);
         if (!flags[f].has_value) {
-            if (eq != NULL)
-                return usage_error("option %s takes no value", flags[f].name);
+            if (eq != NULL) return usage_error("option %s takes no value", flags[f].name);
             return set_flag(o, flags[f].id, NULL);
         }
         const char *v = eq != NULL ? eq + 1 : (*i + 1 < argc ? argv[++*i] : NULL);
-        if (v == NULL || v[0] == '\0')
-            return usage_error("option %s needs a value", flags[f].name);
+        if (v == NULL || v[0] == '\0') return usage_error("option %s needs a value", flags[f].name);
         return set_flag(o, flags[f].id, v);
     }
     return usage_error("unknown option '%.*s' for '%s'", (int)nlen, arg, o->cmd);
 }
 
-static int check_required(const certs_opts *o, int bit)
-{
+static int check_required(const certs_opts *o, int bit) {
     if (o->pos == NULL && bit != C_CA)
         return usage_error("'%s' needs %s", o->cmd,
-                           bit == C_SHOW ? "a certificate FILE"
+                           bit == C_SHOW    ? "a certificate FILE"
                            : bit == C_ISSUE ? "server or client"
                                             : "a directory DIR");
     if (bit == C_ISSUE && strcmp(o->pos, "server") != 0 && strcmp(o->pos, "client") != 0)
@@ -271,24 +271,20 @@ static int check_required(const certs_opts *o, int bit)
     return 0;
 }
 
-static int is_help(const char *a)
-{
+static int is_help(const char *a) {
     return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 || strcmp(a, "help") == 0;
 }
 
 /* Returns 0 with o filled, -1 when help was printed, or an exit code. */
-static int parse(int argc, char **argv, certs_opts *o)
-{
-    if (argc < 2)
-        return usage_error("no command given");
+static int parse(int argc, char **argv, certs_opts *o) {
+    if (argc < 2) return usage_error("no command given");
     if (is_help(argv[1])) {
         fputs(usage_text, stdout);
         return -1;
     }
     o->cmd = argv[1];
     int bit = cmd_bit(o->cmd);
-    if (bit == 0)
-        return usage_error("unknown command '%s'", o->cmd);
+    if (bit == 0) return usage_error("unknown command '%s'", o->cmd);
     for (int i = 2; i < argc; i++) {
         int rc = 0;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -301,16 +297,14 @@ static int parse(int argc, char **argv, certs_opts *o)
             o->pos = argv[i];
         else
             rc = usage_error("unexpected argument '%s'", argv[i]);
-        if (rc != 0)
-            return rc;
+        if (rc != 0) return rc;
     }
     return check_required(o, bit);
 }
 
 /* ---- issue, ca, show ---------------------------------------------------- */
 
-static int refuse_existing(const char *a, const char *b, int force)
-{
+static int refuse_existing(const char *a, const char *b, int force) {
     const char *paths[] = {a, b};
     for (int i = 0; i < 2 && !force; i++)
         if (access(paths[i], F_OK) == 0)
@@ -318,12 +312,10 @@ static int refuse_existing(const char *a, const char *b, int force)
     return CERTS_OK;
 }
 
-static int load_ca(const certs_opts *o, pki_cert **ca, pki_key **key)
-{
+static int load_ca(const certs_opts *o, pki_cert **ca, pki_key **key) {
     char err[512] = "";
     *key = NULL;
-    if (pki_cert_load(o->ca_cert, ca, err, sizeof(err)) != 0)
-        return certs_fail("%s", err);
+    if (pki_cert_load(o->ca_cert, ca, err, sizeof(err)) != 0) return certs_fail("%s", err);
     if (pki_key_load(o->ca_key, NULL, key, err, sizeof(err)) != 0) {
         pki_cert_free(*ca);
         *ca = NULL;
@@ -332,14 +324,19 @@ static int load_ca(const certs_opts *o, pki_cert **ca, pki_key **key)
     return CERTS_OK;
 }
 
-static int cmd_issue(const certs_opts *o)
-{
+static int cmd_issue(const certs_opts *o) {
     int server = strcmp(o->pos, "server") == 0;
     pki_cert *ca = NULL, *cert = NULL;
     pki_key *ca_key = NULL, *key = NULL;
-    pki_names n = {.cn = o->cn, .dns = o->dns.v, .ndns = o->dns.n, .ips = o->ips.v,
-                   .nips = o->ips.n, .uris = o->uris.v, .nuris = o->uris.n,
-                   .emails = o->emails.v, .nemails = o->emails.n};
+    pki_names n = {.cn = o->cn,
+                   .dns = o->dns.v,
+                   .ndns = o->dns.n,
+                   .ips = o->ips.v,
+                   .nips = o->ips.n,
+                   .uris = o->uris.v,
+                   .nuris = o->uris.n,
+                   .emails = o->emails.v,
+                   .nemails = o->emails.n};
     const char *cn_dns[1] = {o->cn};
     static const char *def_dns[] = {"localhost"};
     static const char *def_ips[] = {"127.0.0.1", "::1"};
@@ -353,18 +350,14 @@ static int cmd_issue(const certs_opts *o)
             n.dns = def_dns, n.ndns = 1, n.ips = def_ips, n.nips = 2;
         }
     }
-    if (!server && n.cn == NULL)
-        n.cn = "sealkv-client";
+    if (!server && n.cn == NULL) n.cn = "sealkv-client";
     int rc = refuse_existing(o->out_cert, o->out_key, o->force);
-    if (rc == 0)
-        rc = load_ca(o, &ca, &ca_key);
+    if (rc == 0) rc = load_ca(o, &ca, &ca_key);
     if (rc == 0)
         rc = certs_make(o->key_type, &n, server ? PKI_USE_SERVER : PKI_USE_CLIENT, o->days, ca,
                         ca_key, &key, &cert);
-    if (rc == 0)
-        rc = certs_write_pair(cert, o->out_cert, key, o->out_key);
-    if (rc == 0)
-        printf("wrote %s certificate %s and key %s\n", o->pos, o->out_cert, o->out_key);
+    if (rc == 0) rc = certs_write_pair(cert, o->out_cert, key, o->out_key);
+    if (rc == 0) printf("wrote %s certificate %s and key %s\n", o->pos, o->out_cert, o->out_key);
     pki_cert_free(cert);
     pki_cert_free(ca);
     pki_key_free(key);
@@ -372,33 +365,27 @@ static int cmd_issue(const certs_opts *o)
     return rc;
 }
 
-static int cmd_ca(const certs_opts *o)
-{
+static int cmd_ca(const certs_opts *o) {
     pki_cert *cert = NULL;
     pki_key *key = NULL;
     pki_names n = {.cn = o->cn != NULL ? o->cn : "sealkv Root CA"};
     int rc = refuse_existing(o->out_cert, o->out_key, o->force);
-    if (rc == 0)
-        rc = certs_make(o->key_type, &n, PKI_USE_CA, o->days, NULL, NULL, &key, &cert);
-    if (rc == 0)
-        rc = certs_write_pair(cert, o->out_cert, key, o->out_key);
-    if (rc == 0)
-        printf("wrote CA certificate %s and key %s\n", o->out_cert, o->out_key);
+    if (rc == 0) rc = certs_make(o->key_type, &n, PKI_USE_CA, o->days, NULL, NULL, &key, &cert);
+    if (rc == 0) rc = certs_write_pair(cert, o->out_cert, key, o->out_key);
+    if (rc == 0) printf("wrote CA certificate %s and key %s\n", o->out_cert, o->out_key);
     pki_cert_free(cert);
     pki_key_free(key);
     return rc;
 }
 
-static void iso_time(long long t, char *buf, size_t len)
-{
+static void iso_time(long long t, char *buf, size_t len) {
     struct tm tm;
     time_t tt = (time_t)t;
     if (gmtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
         snprintf(buf, len, "%lld", t);
 }
 
-static void print_info(const pki_cert_info *info)
-{
+static void print_info(const pki_cert_info *info) {
     char nb[32], na[32];
     iso_time(info->not_before, nb, sizeof(nb));
     iso_time(info->not_after, na, sizeof(na));
@@ -422,25 +409,21 @@ static void print_info(const pki_cert_info *info)
     printf("CA:          %s\n", info->is_ca ? "yes" : "no");
 }
 
-static int cmd_show(const certs_opts *o)
-{
+static int cmd_show(const certs_opts *o) {
     char err[512] = "";
     pki_cert *cert = NULL;
     pki_cert_info info;
-    if (pki_cert_load(o->pos, &cert, err, sizeof(err)) != 0)
-        return certs_fail("%s", err);
+    if (pki_cert_load(o->pos, &cert, err, sizeof(err)) != 0) return certs_fail("%s", err);
     int rc = pki_cert_get_info(cert, &info);
     pki_cert_free(cert);
     if (rc != 0)
-        return certs_fail("%s: cannot read the certificate's fields: %s", o->pos,
-                          sk_strerror(rc));
+        return certs_fail("%s: cannot read the certificate's fields: %s", o->pos, sk_strerror(rc));
     print_info(&info);
     pki_cert_info_free(&info);
     return CERTS_OK;
 }
 
-static int run(const certs_opts *o)
-{
+static int run(const certs_opts *o) {
     switch (cmd_bit(o->cmd)) {
     case C_INIT:
         return certs_cmd_init(o);
@@ -455,8 +438,7 @@ static int run(const certs_opts *o)
     }
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     certs_opts o;
     memset(&o, 0, sizeof(o));
     o.key_type = PKI_KEY_RSA2048;

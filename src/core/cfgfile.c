@@ -20,24 +20,18 @@ typedef struct cfg_cursor {
 } cfg_cursor;
 
 /* The byte at offset k from the cursor, 0 past the end (the C-string view). */
-static inline char cfg_at(const cfg_cursor *c, size_t k)
-{
+static inline char cfg_at(const cfg_cursor *c, size_t k) {
     return (size_t)(c->end - c->p) > k ? c->p[k] : '\0';
 }
 
-static int cfg_hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
+static int cfg_hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
 
-static char cfg_unescape(char c)
-{
+static char cfg_unescape(char c) {
     switch (c) {
     case 'n':
         return '\n';
@@ -55,15 +49,13 @@ static char cfg_unescape(char c)
 }
 
 /* A closing quote is valid only before a space or the end of the line. */
-static bool cfg_close_ok(const cfg_cursor *c)
-{
+static bool cfg_close_ok(const cfg_cursor *c) {
     char n = cfg_at(c, 1);
     return n == '\0' || isspace((unsigned char)n);
 }
 
 /* Inside "...": returns 1 when the token is done, 0 to go on, -1 on error. */
-static int cfg_step_dquote(cfg_cursor *c, sstr *cur)
-{
+static int cfg_step_dquote(cfg_cursor *c, sstr *cur) {
     char ch = cfg_at(c, 0);
     if (ch == '\\' && cfg_at(c, 1) == 'x' && cfg_hexval(cfg_at(c, 2)) >= 0 &&
         cfg_hexval(cfg_at(c, 3)) >= 0) {
@@ -85,8 +77,7 @@ static int cfg_step_dquote(cfg_cursor *c, sstr *cur)
 }
 
 /* Inside '...': only \' is an escape. */
-static int cfg_step_squote(cfg_cursor *c, sstr *cur)
-{
+static int cfg_step_squote(cfg_cursor *c, sstr *cur) {
     char ch = cfg_at(c, 0);
     if (ch == '\\' && cfg_at(c, 1) == '\'') {
         c->p++;
@@ -102,8 +93,7 @@ static int cfg_step_squote(cfg_cursor *c, sstr *cur)
 }
 
 /* Reads one argument starting at a non-space byte. Returns 0 or -1. */
-static int cfg_read_token(cfg_cursor *c, sstr *out)
-{
+static int cfg_read_token(cfg_cursor *c, sstr *out) {
     enum { PLAIN, DQ, SQ } mode = PLAIN;
     sstr cur = sstr_empty();
     for (;;) {
@@ -126,28 +116,23 @@ static int cfg_read_token(cfg_cursor *c, sstr *out)
             sstr_free(cur);
             return -1;
         }
-        if (cfg_at(c, 0) != '\0')
-            c->p++;
-        if (done)
-            break;
+        if (cfg_at(c, 0) != '\0') c->p++;
+        if (done) break;
     }
     *out = cur;
     return 0;
 }
 
-sstr *cfgfile_split_args(const char *line, size_t len, int *argc)
-{
+sstr *cfgfile_split_args(const char *line, size_t len, int *argc) {
     cfg_cursor c = {line, line + len};
     const char *nul = memchr(line, '\0', len);
-    if (nul)
-        c.end = nul;
+    if (nul) c.end = nul;
     sstr *argv = NULL;
     int n = 0, cap = 0;
     for (;;) {
         while (c.p < c.end && isspace((unsigned char)*c.p))
             c.p++;
-        if (c.p >= c.end)
-            break;
+        if (c.p >= c.end) break;
         sstr tok;
         if (cfg_read_token(&c, &tok) < 0) {
             cfgfile_free_args(argv, n);
@@ -160,28 +145,23 @@ sstr *cfgfile_split_args(const char *line, size_t len, int *argc)
         }
         argv[n++] = tok;
     }
-    if (!argv)
-        argv = sk_malloc(sizeof(sstr)); /* non-NULL even when empty: NULL means error */
+    if (!argv) argv = sk_malloc(sizeof(sstr)); /* non-NULL even when empty: NULL means error */
     *argc = n;
     return argv;
 }
 
-void cfgfile_free_args(sstr *argv, int argc)
-{
-    if (!argv)
-        return;
+void cfgfile_free_args(sstr *argv, int argc) {
+    if (!argv) return;
     for (int i = 0; i < argc; i++)
         sstr_free(argv[i]);
     sk_free(argv);
 }
 
-static bool cfg_is_trim(char c)
-{
+static bool cfg_is_trim(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static void cfg_doc_push(cfg_doc *doc, int *cap, int lineno, sstr *argv, int argc)
-{
+static void cfg_doc_push(cfg_doc *doc, int *cap, int lineno, sstr *argv, int argc) {
     if (doc->count == *cap) {
         *cap = *cap ? *cap * 2 : 16;
         doc->lines = sk_realloc(doc->lines, (size_t)*cap * sizeof(cfg_line));
@@ -194,8 +174,7 @@ static void cfg_doc_push(cfg_doc *doc, int *cap, int lineno, sstr *argv, int arg
     l->argv = argv;
 }
 
-int cfgfile_parse(const char *text, size_t len, cfg_doc *out, char *err, size_t errlen)
-{
+int cfgfile_parse(const char *text, size_t len, cfg_doc *out, char *err, size_t errlen) {
     cfg_doc doc = {NULL, 0};
     int cap = 0, lineno = 0;
     const char *p = text, *end = text + len;
@@ -209,8 +188,7 @@ int cfgfile_parse(const char *text, size_t len, cfg_doc *out, char *err, size_t 
             b++;
         while (e > b && cfg_is_trim(e[-1]))
             e--;
-        if (b == e || *b == '#')
-            continue;
+        if (b == e || *b == '#') continue;
         int argc;
         sstr *argv = cfgfile_split_args(b, (size_t)(e - b), &argc);
         if (!argv) {
@@ -229,8 +207,7 @@ int cfgfile_parse(const char *text, size_t len, cfg_doc *out, char *err, size_t 
     return 0;
 }
 
-int cfgfile_read_file(const char *path, cfg_doc *out, char *err, size_t errlen)
-{
+int cfgfile_read_file(const char *path, cfg_doc *out, char *err, size_t errlen) {
     int rc = 0;
     char *buf = NULL;
     size_t len = 0, cap = 0;
@@ -248,13 +225,11 @@ int cfgfile_read_file(const char *path, cfg_doc *out, char *err, size_t errlen)
         }
         size_t n = fread(buf + len, 1, cap - len, f);
         len += n;
-        if (n == 0)
-            break;
+        if (n == 0) break;
     }
     if (ferror(f)) {
         rc = -EIO;
-        if (err && errlen)
-            snprintf(err, errlen, "error reading config file '%s'", path);
+        if (err && errlen) snprintf(err, errlen, "error reading config file '%s'", path);
         goto cleanup;
     }
     rc = cfgfile_parse(buf, len, out, err, errlen);
@@ -264,8 +239,7 @@ cleanup:
     return rc;
 }
 
-void cfgfile_doc_free(cfg_doc *doc)
-{
+void cfgfile_doc_free(cfg_doc *doc) {
     for (int i = 0; i < doc->count; i++)
         cfgfile_free_args(doc->lines[i].argv, doc->lines[i].argc);
     sk_free(doc->lines);

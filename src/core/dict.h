@@ -41,7 +41,7 @@ typedef struct dict {
     dict_entry **table[2];
     uint64_t size_exp[2]; /* table size is 1 << size_exp; -1 (all ones) when empty */
     uint64_t used[2];
-    int64_t rehash_idx; /* -1 when not rehashing */
+    int64_t rehash_idx;   /* -1 when not rehashing */
     int16_t pause_rehash; /* > 0 while safe iterators run */
 } dict;
 

@@ -3,8 +3,7 @@
 
 #include <string.h>
 
-const char *sk_strerror(int err)
-{
+const char *sk_strerror(int err) {
     switch (err) {
     case SK_OK:
         return "success";
@@ -34,8 +33,7 @@ const char *sk_strerror(int err)
     if (err < 0 && err > -4096) {
         /* strerrordesc_np: static, thread-safe text (unlike strerror). */
         const char *s = strerrordesc_np(-err);
-        if (s)
-            return s;
+        if (s) return s;
     }
     return "unknown error";
 }

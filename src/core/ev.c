@@ -70,34 +70,28 @@ struct ev_loop {
     bool dont_wait;
 };
 
-int64_t ev_now_ms(void)
-{
+int64_t ev_now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t ev_now_us(void)
-{
+int64_t ev_now_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-int64_t ev_wall_ms(void)
-{
+int64_t ev_wall_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-ev_loop *ev_create(int setsize)
-{
-    if (setsize < 16)
-        setsize = 16;
+ev_loop *ev_create(int setsize) {
+    if (setsize < 16) setsize = 16;
     int epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (epfd < 0)
-        return NULL;
+    if (epfd < 0) return NULL;
     ev_loop *loop = sk_calloc(1, sizeof(*loop));
     loop->epfd = epfd;
     loop->setsize = setsize;
@@ -108,10 +102,8 @@ ev_loop *ev_create(int setsize)
     return loop;
 }
 
-void ev_destroy(ev_loop *loop)
-{
-    if (!loop)
-        return;
+void ev_destroy(ev_loop *loop) {
+    if (!loop) return;
     for (size_t i = 0; i < loop->heap_len; i++)
         sk_free(loop->heap[i]);
     sk_free(loop->heap);
@@ -124,8 +116,7 @@ void ev_destroy(ev_loop *loop)
 
 /* ---- file events ---- */
 
-static void ev_grow(ev_loop *loop, int fd)
-{
+static void ev_grow(ev_loop *loop, int fd) {
     int newsize = loop->setsize;
     while (newsize <= fd)
         newsize *= 2;
@@ -136,46 +127,37 @@ static void ev_grow(ev_loop *loop, int fd)
     loop->setsize = newsize;
 }
 
-static uint32_t ev_epoll_bits(int mask)
-{
+static uint32_t ev_epoll_bits(int mask) {
     uint32_t ev = 0;
-    if (mask & EV_READABLE)
-        ev |= EPOLLIN;
-    if (mask & EV_WRITABLE)
-        ev |= EPOLLOUT;
+    if (mask & EV_READABLE) ev |= EPOLLIN;
+    if (mask & EV_WRITABLE) ev |= EPOLLOUT;
     return ev;
 }
 
-static int ev_epoll_update(ev_loop *loop, int fd, int oldmask, int newmask)
-{
+static int ev_epoll_update(ev_loop *loop, int fd, int oldmask, int newmask) {
     int io_old = oldmask & (EV_READABLE | EV_WRITABLE);
     int io_new = newmask & (EV_READABLE | EV_WRITABLE);
-    if (io_old == io_new)
-        return 0;
+    if (io_old == io_new) return 0;
     struct epoll_event ee = {0};
     ee.events = ev_epoll_bits(io_new);
     ee.data.fd = fd;
     int op = io_old == 0 ? EPOLL_CTL_ADD : (io_new == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD);
-    if (epoll_ctl(loop->epfd, op, fd, &ee) == 0)
-        return 0;
+    if (epoll_ctl(loop->epfd, op, fd, &ee) == 0) return 0;
     /* The fd was closed without ev_del_file and its number reused: the
      * kernel forgot it, so register it afresh. */
-    if (op == EPOLL_CTL_MOD && errno == ENOENT && epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ee) == 0)
+    if (op == EPOLL_CTL_MOD && errno == ENOENT &&
+        epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ee) == 0)
         return 0;
     return -errno;
 }
 
-int ev_add_file(ev_loop *loop, int fd, int mask, ev_file_fn *fn, void *data)
-{
-    if (fd < 0 || !fn || (mask & ~(EV_READABLE | EV_WRITABLE | EV_BARRIER)))
-        return SK_EINVAL;
-    if (fd >= loop->setsize)
-        ev_grow(loop, fd);
+int ev_add_file(ev_loop *loop, int fd, int mask, ev_file_fn *fn, void *data) {
+    if (fd < 0 || !fn || (mask & ~(EV_READABLE | EV_WRITABLE | EV_BARRIER))) return SK_EINVAL;
+    if (fd >= loop->setsize) ev_grow(loop, fd);
     ev_file *fe = &loop->files[fd];
     int newmask = fe->mask | mask;
     int rc = ev_epoll_update(loop, fd, fe->mask, newmask);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     fe->mask = newmask;
     if (mask & EV_READABLE) {
         fe->rfn = fn;
@@ -188,16 +170,12 @@ int ev_add_file(ev_loop *loop, int fd, int mask, ev_file_fn *fn, void *data)
     return 0;
 }
 
-void ev_del_file(ev_loop *loop, int fd, int mask)
-{
-    if (fd < 0 || fd >= loop->setsize)
-        return;
+void ev_del_file(ev_loop *loop, int fd, int mask) {
+    if (fd < 0 || fd >= loop->setsize) return;
     ev_file *fe = &loop->files[fd];
-    if (fe->mask == EV_NONE)
-        return;
+    if (fe->mask == EV_NONE) return;
     /* The barrier only means something with a write handler. */
-    if (mask & EV_WRITABLE)
-        mask |= EV_BARRIER;
+    if (mask & EV_WRITABLE) mask |= EV_BARRIER;
     int newmask = fe->mask & ~mask;
     /* A failure here means the fd is already gone; the kernel dropped it. */
     (void)ev_epoll_update(loop, fd, fe->mask, newmask);
@@ -216,43 +194,35 @@ void ev_del_file(ev_loop *loop, int fd, int mask)
     }
 }
 
-int ev_get_file_mask(ev_loop *loop, int fd)
-{
-    if (fd < 0 || fd >= loop->setsize)
-        return EV_NONE;
+int ev_get_file_mask(ev_loop *loop, int fd) {
+    if (fd < 0 || fd >= loop->setsize) return EV_NONE;
     return loop->files[fd].mask;
 }
 
 /* ---- timer heap ---- */
 
-static bool ev_timer_less(const ev_timer *a, const ev_timer *b)
-{
-    if (a->when_ms != b->when_ms)
-        return a->when_ms < b->when_ms;
+static bool ev_timer_less(const ev_timer *a, const ev_timer *b) {
+    if (a->when_ms != b->when_ms) return a->when_ms < b->when_ms;
     return a->seq < b->seq;
 }
 
-static void ev_heap_set(ev_loop *loop, size_t i, ev_timer *t)
-{
+static void ev_heap_set(ev_loop *loop, size_t i, ev_timer *t) {
     loop->heap[i] = t;
     t->heap_idx = i;
 }
 
-static void ev_heap_up(ev_loop *loop, size_t i)
-{
+static void ev_heap_up(ev_loop *loop, size_t i) {
     ev_timer *t = loop->heap[i];
     while (i > 0) {
         size_t parent = (i - 1) / 2;
-        if (!ev_timer_less(t, loop->heap[parent]))
-            break;
+        if (!ev_timer_less(t, loop->heap[parent])) break;
         ev_heap_set(loop, i, loop->heap[parent]);
         i = parent;
     }
     ev_heap_set(loop, i, t);
 }
 
-static void ev_heap_down(ev_loop *loop, size_t i)
-{
+static void ev_heap_down(ev_loop *loop, size_t i) {
     ev_timer *t = loop->heap[i];
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, min = i;
@@ -261,18 +231,15 @@ static void ev_heap_down(ev_loop *loop, size_t i)
             min = l;
             mt = loop->heap[l];
         }
-        if (r < loop->heap_len && ev_timer_less(loop->heap[r], mt))
-            min = r;
-        if (min == i)
-            break;
+        if (r < loop->heap_len && ev_timer_less(loop->heap[r], mt)) min = r;
+        if (min == i) break;
         ev_heap_set(loop, i, loop->heap[min]);
         i = min;
     }
     ev_heap_set(loop, i, t);
 }
 
-static void ev_heap_push(ev_loop *loop, ev_timer *t)
-{
+static void ev_heap_push(ev_loop *loop, ev_timer *t) {
     if (loop->heap_len == loop->heap_cap) {
         loop->heap_cap = loop->heap_cap ? loop->heap_cap * 2 : 16;
         loop->heap = sk_realloc(loop->heap, loop->heap_cap * sizeof(ev_timer *));
@@ -282,22 +249,17 @@ static void ev_heap_push(ev_loop *loop, ev_timer *t)
     ev_heap_up(loop, t->heap_idx);
 }
 
-static void ev_heap_remove(ev_loop *loop, size_t i)
-{
+static void ev_heap_remove(ev_loop *loop, size_t i) {
     loop->heap_len--;
-    if (i == loop->heap_len)
-        return;
+    if (i == loop->heap_len) return;
     ev_heap_set(loop, i, loop->heap[loop->heap_len]);
     ev_heap_down(loop, i);
     ev_heap_up(loop, loop->heap[i]->heap_idx);
 }
 
-int64_t ev_add_timer(ev_loop *loop, int64_t ms, ev_timer_fn *fn, void *data)
-{
-    if (!fn)
-        return SK_EINVAL;
-    if (ms < 0)
-        ms = 0;
+int64_t ev_add_timer(ev_loop *loop, int64_t ms, ev_timer_fn *fn, void *data) {
+    if (!fn) return SK_EINVAL;
+    if (ms < 0) ms = 0;
     ev_timer *t = sk_calloc(1, sizeof(*t));
     t->id = loop->next_id++;
     t->when_ms = ev_now_ms() + ms;
@@ -309,8 +271,7 @@ int64_t ev_add_timer(ev_loop *loop, int64_t ms, ev_timer_fn *fn, void *data)
     return t->id;
 }
 
-int ev_del_timer(ev_loop *loop, int64_t id)
-{
+int ev_del_timer(ev_loop *loop, int64_t id) {
     if (loop->running && loop->running->id == id) {
         loop->running->deleted = true;
         return 0;
@@ -326,8 +287,7 @@ int ev_del_timer(ev_loop *loop, int64_t id)
     return SK_ENOTFOUND;
 }
 
-static int ev_process_timers(ev_loop *loop)
-{
+static int ev_process_timers(ev_loop *loop) {
     int handled = 0;
     int64_t now = ev_now_ms();
     uint64_t pass = ++loop->pass;
@@ -335,8 +295,7 @@ static int ev_process_timers(ev_loop *loop)
         ev_timer *t = loop->heap[0];
         /* Heap order puts every timer re-armed or created in this pass
          * after the due ones, so meeting one means the pass is over. */
-        if (t->when_ms > now || t->pass == pass)
-            break;
+        if (t->when_ms > now || t->pass == pass) break;
         ev_heap_remove(loop, 0);
         t->pass = pass;
         loop->running = t;
@@ -355,45 +314,34 @@ static int ev_process_timers(ev_loop *loop)
 
 /* ---- the loop ---- */
 
-void ev_set_before_sleep(ev_loop *loop, ev_hook_fn *fn, void *data)
-{
+void ev_set_before_sleep(ev_loop *loop, ev_hook_fn *fn, void *data) {
     loop->before_sleep = fn;
     loop->before_sleep_data = data;
 }
 
-void ev_set_dont_wait(ev_loop *loop, int on)
-{
+void ev_set_dont_wait(ev_loop *loop, int on) {
     loop->dont_wait = on != 0;
 }
 
-void ev_stop(ev_loop *loop)
-{
+void ev_stop(ev_loop *loop) {
     loop->stop = true;
 }
 
-static int ev_wait_timeout(ev_loop *loop, int timeout_ms)
-{
-    if (loop->dont_wait)
-        return 0;
-    if (loop->heap_len == 0)
-        return timeout_ms;
+static int ev_wait_timeout(ev_loop *loop, int timeout_ms) {
+    if (loop->dont_wait) return 0;
+    if (loop->heap_len == 0) return timeout_ms;
     int64_t delta = loop->heap[0]->when_ms - ev_now_ms();
-    if (delta < 0)
-        delta = 0;
-    if (timeout_ms >= 0 && delta > timeout_ms)
-        delta = timeout_ms;
-    if (delta > INT32_MAX)
-        delta = INT32_MAX;
+    if (delta < 0) delta = 0;
+    if (timeout_ms >= 0 && delta > timeout_ms) delta = timeout_ms;
+    if (delta > INT32_MAX) delta = INT32_MAX;
     return (int)delta;
 }
 
-static bool ev_still_live(ev_loop *loop, const ev_fired *f)
-{
+static bool ev_still_live(ev_loop *loop, const ev_fired *f) {
     return f->fd < loop->setsize && loop->files[f->fd].gen == f->gen;
 }
 
-static int ev_dispatch(ev_loop *loop, const ev_fired *f)
-{
+static int ev_dispatch(ev_loop *loop, const ev_fired *f) {
     int fd = f->fd;
     int handled = 0;
     ev_file *fe = &loop->files[fd];
@@ -404,15 +352,13 @@ static int ev_dispatch(ev_loop *loop, const ev_fired *f)
     if (!barrier && (fe->mask & f->mask & EV_READABLE)) {
         fe->rfn(loop, fd, fe->rdata, EV_READABLE);
         handled++;
-        if (!ev_still_live(loop, f))
-            return handled;
+        if (!ev_still_live(loop, f)) return handled;
         fe = &loop->files[fd]; /* the handler may have grown the array */
     }
     if (fe->mask & f->mask & EV_WRITABLE) {
         fe->wfn(loop, fd, fe->wdata, EV_WRITABLE);
         handled++;
-        if (!ev_still_live(loop, f))
-            return handled;
+        if (!ev_still_live(loop, f)) return handled;
         fe = &loop->files[fd];
     }
     if (barrier && (fe->mask & f->mask & EV_READABLE)) {
@@ -422,28 +368,22 @@ static int ev_dispatch(ev_loop *loop, const ev_fired *f)
     return handled;
 }
 
-int ev_run_once(ev_loop *loop, int timeout_ms)
-{
-    if (loop->before_sleep)
-        loop->before_sleep(loop, loop->before_sleep_data);
+int ev_run_once(ev_loop *loop, int timeout_ms) {
+    if (loop->before_sleep) loop->before_sleep(loop, loop->before_sleep_data);
 
     int timeout = ev_wait_timeout(loop, timeout_ms);
     int n = epoll_wait(loop->epfd, loop->evbuf, loop->setsize, timeout);
-    if (n < 0)
-        n = 0; /* EINTR: just go round again */
+    if (n < 0) n = 0; /* EINTR: just go round again */
 
     /* Snapshot first: handlers may grow (and move) the arrays. */
     for (int i = 0; i < n; i++) {
         uint32_t e = loop->evbuf[i].events;
         int fd = loop->evbuf[i].data.fd;
         int mask = 0;
-        if (e & EPOLLIN)
-            mask |= EV_READABLE;
-        if (e & EPOLLOUT)
-            mask |= EV_WRITABLE;
+        if (e & EPOLLIN) mask |= EV_READABLE;
+        if (e & EPOLLOUT) mask |= EV_WRITABLE;
         /* Errors and hangups wake both handlers: each will see the failure. */
-        if (e & (EPOLLERR | EPOLLHUP))
-            mask |= EV_READABLE | EV_WRITABLE;
+        if (e & (EPOLLERR | EPOLLHUP)) mask |= EV_READABLE | EV_WRITABLE;
         loop->fired[i].fd = fd;
         loop->fired[i].mask = mask;
         loop->fired[i].gen = loop->files[fd].gen;
@@ -451,16 +391,14 @@ int ev_run_once(ev_loop *loop, int timeout_ms)
     int handled = 0;
     for (int i = 0; i < n; i++) {
         ev_fired f = loop->fired[i];
-        if (!ev_still_live(loop, &f))
-            continue;
+        if (!ev_still_live(loop, &f)) continue;
         handled += ev_dispatch(loop, &f);
     }
     handled += ev_process_timers(loop);
     return handled;
 }
 
-void ev_run(ev_loop *loop)
-{
+void ev_run(ev_loop *loop) {
     loop->stop = false;
     while (!loop->stop)
         ev_run_once(loop, -1);

@@ -28,52 +28,42 @@ static char log_role = 'M';
 static const char *const log_names[] = {"debug", "verbose", "notice", "warning"};
 static const char log_marks[] = {'.', '-', '*', '#'};
 
-int log_open(const char *path)
-{
+int log_open(const char *path) {
     FILE *f = NULL;
     if (path && path[0]) {
         f = fopen(path, "ae");
-        if (!f)
-            return -errno;
+        if (!f) return -errno;
         setvbuf(f, NULL, _IOLBF, 0);
     }
     pthread_mutex_lock(&log_lock);
     FILE *old = log_file;
     log_file = f;
     pthread_mutex_unlock(&log_lock);
-    if (old)
-        fclose(old);
+    if (old) fclose(old);
     return 0;
 }
 
-void log_close(void)
-{
+void log_close(void) {
     pthread_mutex_lock(&log_lock);
     FILE *old = log_file;
     log_file = NULL;
     pthread_mutex_unlock(&log_lock);
-    if (old)
-        fclose(old);
+    if (old) fclose(old);
 }
 
-void log_set_level(enum log_level level)
-{
-    if (level >= LOG_DEBUG && level <= LOG_WARNING)
-        log_level_cur = level;
+void log_set_level(enum log_level level) {
+    if (level >= LOG_DEBUG && level <= LOG_WARNING) log_level_cur = level;
 }
 
-enum log_level log_get_level(void)
-{
+enum log_level log_get_level(void) {
     return log_level_cur;
 }
 
-void log_set_role(char role)
-{
+void log_set_role(char role) {
     log_role = role;
 }
 
-int log_level_parse(const char *s, enum log_level *out)
-{
+int log_level_parse(const char *s, enum log_level *out) {
     for (int i = 0; i < 4; i++) {
         if (strcasecmp(s, log_names[i]) == 0) {
             *out = (enum log_level)i;
@@ -83,16 +73,13 @@ int log_level_parse(const char *s, enum log_level *out)
     return SK_ECONFIG;
 }
 
-const char *log_level_name(enum log_level level)
-{
-    if (level < LOG_DEBUG || level > LOG_WARNING)
-        return "unknown";
+const char *log_level_name(enum log_level level) {
+    if (level < LOG_DEBUG || level > LOG_WARNING) return "unknown";
     return log_names[level];
 }
 
 /* "22 Nov 2026 17:08:24.123" */
-static void log_timestamp(char *buf, size_t size)
-{
+static void log_timestamp(char *buf, size_t size) {
     struct timeval tv;
     struct tm tm;
     gettimeofday(&tv, NULL);
@@ -101,10 +88,8 @@ static void log_timestamp(char *buf, size_t size)
     snprintf(buf + off, size - off, "%03d", (int)(tv.tv_usec / 1000));
 }
 
-void log_msg(enum log_level level, const char *fmt, ...)
-{
-    if (level < log_level_cur || level > LOG_WARNING)
-        return;
+void log_msg(enum log_level level, const char *fmt, ...) {
+    if (level < log_level_cur || level > LOG_WARNING) return;
     char msg[LOG_MAX_LINE];
     char ts[64];
     va_list ap;

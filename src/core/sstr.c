@@ -34,19 +34,14 @@ struct __attribute__((packed)) sstr_h64 {
     unsigned char type;
 };
 
-static int sstr_type_for(size_t size)
-{
-    if (size <= UINT8_MAX)
-        return SSTR_T8;
-    if (size <= UINT16_MAX)
-        return SSTR_T16;
-    if ((uint64_t)size <= UINT32_MAX)
-        return SSTR_T32;
+static int sstr_type_for(size_t size) {
+    if (size <= UINT8_MAX) return SSTR_T8;
+    if (size <= UINT16_MAX) return SSTR_T16;
+    if ((uint64_t)size <= UINT32_MAX) return SSTR_T32;
     return SSTR_T64;
 }
 
-static size_t sstr_hdr_size(int type)
-{
+static size_t sstr_hdr_size(int type) {
     switch (type) {
     case SSTR_T8:
         return sizeof(struct sstr_h8);
@@ -59,18 +54,15 @@ static size_t sstr_hdr_size(int type)
     }
 }
 
-static int sstr_type(const sstr s)
-{
+static int sstr_type(const sstr s) {
     return (unsigned char)s[-1] & 3;
 }
 
-static void *sstr_hdr(const sstr s)
-{
+static void *sstr_hdr(const sstr s) {
     return s - sstr_hdr_size(sstr_type(s));
 }
 
-size_t sstr_len(const sstr s)
-{
+size_t sstr_len(const sstr s) {
     void *h = sstr_hdr(s);
     switch (sstr_type(s)) {
     case SSTR_T8:
@@ -84,8 +76,7 @@ size_t sstr_len(const sstr s)
     }
 }
 
-static size_t sstr_alloc(const sstr s)
-{
+static size_t sstr_alloc(const sstr s) {
     void *h = sstr_hdr(s);
     switch (sstr_type(s)) {
     case SSTR_T8:
@@ -100,8 +91,7 @@ static size_t sstr_alloc(const sstr s)
 }
 
 /* Writes len and alloc; both must fit the current type (callers ensure it). */
-static void sstr_set_fields(sstr s, size_t len, size_t alloc)
-{
+static void sstr_set_fields(sstr s, size_t len, size_t alloc) {
     void *h = sstr_hdr(s);
     switch (sstr_type(s)) {
     case SSTR_T8:
@@ -124,8 +114,7 @@ static void sstr_set_fields(sstr s, size_t len, size_t alloc)
 }
 
 /* A fresh string of capacity `alloc` holding `len` bytes copied from p. */
-static sstr sstr_alloc_new(const void *p, size_t len, size_t alloc)
-{
+static sstr sstr_alloc_new(const void *p, size_t len, size_t alloc) {
     int type = sstr_type_for(alloc);
     size_t hl = sstr_hdr_size(type);
     char *mem = sk_malloc(hl + alloc + 1);
@@ -140,62 +129,50 @@ static sstr sstr_alloc_new(const void *p, size_t len, size_t alloc)
     return s;
 }
 
-sstr sstr_new(const void *p, size_t len)
-{
+sstr sstr_new(const void *p, size_t len) {
     return sstr_alloc_new(p, len, len);
 }
 
-sstr sstr_from_cstr(const char *s)
-{
+sstr sstr_from_cstr(const char *s) {
     return sstr_new(s, s ? strlen(s) : 0);
 }
 
-sstr sstr_empty(void)
-{
+sstr sstr_empty(void) {
     return sstr_new("", 0);
 }
 
-sstr sstr_from_ll(long long v)
-{
+sstr sstr_from_ll(long long v) {
     char buf[32];
     int n = snprintf(buf, sizeof(buf), "%lld", v);
     return sstr_new(buf, (size_t)n);
 }
 
-sstr sstr_dup(const sstr s)
-{
+sstr sstr_dup(const sstr s) {
     return sstr_new(s, sstr_len(s));
 }
 
-void sstr_free(sstr s)
-{
-    if (s)
-        sk_free(sstr_hdr(s));
+void sstr_free(sstr s) {
+    if (s) sk_free(sstr_hdr(s));
 }
 
-size_t sstr_avail(const sstr s)
-{
+size_t sstr_avail(const sstr s) {
     return sstr_alloc(s) - sstr_len(s);
 }
 
-void sstr_set_len(sstr s, size_t len)
-{
+void sstr_set_len(sstr s, size_t len) {
     size_t alloc = sstr_alloc(s);
-    if (len > alloc)
-        len = alloc; /* never past the allocation, whatever the caller says */
+    if (len > alloc) len = alloc; /* never past the allocation, whatever the caller says */
     sstr_set_fields(s, len, alloc);
     s[len] = '\0';
 }
 
-size_t sstr_alloc_size(const sstr s)
-{
+size_t sstr_alloc_size(const sstr s) {
     return sstr_hdr_size(sstr_type(s)) + sstr_alloc(s) + 1;
 }
 
 /* Moves s into an allocation of capacity `alloc` (>= len), changing header
  * type when the size class changes. */
-static sstr sstr_resize(sstr s, size_t alloc)
-{
+static sstr sstr_resize(sstr s, size_t alloc) {
     size_t len = sstr_len(s);
     int oldtype = sstr_type(s);
     int type = sstr_type_for(alloc);
@@ -211,14 +188,11 @@ static sstr sstr_resize(sstr s, size_t alloc)
     return ns;
 }
 
-sstr sstr_make_room(sstr s, size_t addlen)
-{
+sstr sstr_make_room(sstr s, size_t addlen) {
     size_t len = sstr_len(s);
-    if (sstr_alloc(s) - len >= addlen)
-        return s;
+    if (sstr_alloc(s) - len >= addlen) return s;
     size_t newlen = len + addlen;
-    if (newlen < len)
-        newlen = SIZE_MAX - 64; /* overflow: let the allocator fail loudly */
+    if (newlen < len) newlen = SIZE_MAX - 64; /* overflow: let the allocator fail loudly */
     /* Greedy growth so that repeated appends are amortised O(1). */
     if (newlen < SSTR_MAX_PREALLOC)
         newlen *= 2;
@@ -227,44 +201,35 @@ sstr sstr_make_room(sstr s, size_t addlen)
     return sstr_resize(s, newlen);
 }
 
-sstr sstr_remove_free(sstr s)
-{
-    if (sstr_avail(s) == 0)
-        return s;
+sstr sstr_remove_free(sstr s) {
+    if (sstr_avail(s) == 0) return s;
     return sstr_resize(s, sstr_len(s));
 }
 
-sstr sstr_cat(sstr s, const void *p, size_t len)
-{
+sstr sstr_cat(sstr s, const void *p, size_t len) {
     size_t cur = sstr_len(s);
     s = sstr_make_room(s, len);
-    if (len)
-        memcpy(s + cur, p, len);
+    if (len) memcpy(s + cur, p, len);
     sstr_set_len(s, cur + len);
     return s;
 }
 
-sstr sstr_cat_cstr(sstr s, const char *t)
-{
+sstr sstr_cat_cstr(sstr s, const char *t) {
     return sstr_cat(s, t, strlen(t));
 }
 
-sstr sstr_cat_sstr(sstr s, const sstr t)
-{
+sstr sstr_cat_sstr(sstr s, const sstr t) {
     return sstr_cat(s, t, sstr_len(t));
 }
 
-sstr sstr_catfmt(sstr s, const char *fmt, ...)
-{
+sstr sstr_catfmt(sstr s, const char *fmt, ...) {
     va_list ap;
     char small[256];
     va_start(ap, fmt);
     int n = vsnprintf(small, sizeof(small), fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return s;
-    if ((size_t)n < sizeof(small))
-        return sstr_cat(s, small, (size_t)n);
+    if (n < 0) return s;
+    if ((size_t)n < sizeof(small)) return sstr_cat(s, small, (size_t)n);
     size_t cur = sstr_len(s);
     s = sstr_make_room(s, (size_t)n);
     va_start(ap, fmt);
@@ -274,31 +239,25 @@ sstr sstr_catfmt(sstr s, const char *fmt, ...)
     return s;
 }
 
-sstr sstr_grow_zero(sstr s, size_t len)
-{
+sstr sstr_grow_zero(sstr s, size_t len) {
     size_t cur = sstr_len(s);
-    if (len <= cur)
-        return s;
+    if (len <= cur) return s;
     s = sstr_make_room(s, len - cur);
     memset(s + cur, 0, len - cur + 1);
     sstr_set_len(s, len);
     return s;
 }
 
-void sstr_range(sstr s, ptrdiff_t start, ptrdiff_t end)
-{
+void sstr_range(sstr s, ptrdiff_t start, ptrdiff_t end) {
     ptrdiff_t len = (ptrdiff_t)sstr_len(s);
-    if (len == 0)
-        return;
+    if (len == 0) return;
     if (start < 0) {
         start += len;
-        if (start < 0)
-            start = 0;
+        if (start < 0) start = 0;
     }
     if (end < 0) {
         end += len;
-        if (end < 0)
-            end = 0;
+        if (end < 0) end = 0;
     }
     ptrdiff_t newlen = (start > end) ? 0 : end - start + 1;
     if (newlen != 0) {
@@ -309,24 +268,19 @@ void sstr_range(sstr s, ptrdiff_t start, ptrdiff_t end)
             newlen = end - start + 1;
         }
     }
-    if (start && newlen)
-        memmove(s, s + start, (size_t)newlen);
+    if (start && newlen) memmove(s, s + start, (size_t)newlen);
     sstr_set_len(s, (size_t)newlen);
 }
 
-void sstr_clear(sstr s)
-{
+void sstr_clear(sstr s) {
     sstr_set_len(s, 0);
 }
 
-int sstr_cmp(const sstr a, const sstr b)
-{
+int sstr_cmp(const sstr a, const sstr b) {
     size_t la = sstr_len(a), lb = sstr_len(b);
     size_t min = la < lb ? la : lb;
     int c = memcmp(a, b, min);
-    if (c != 0)
-        return c;
-    if (la == lb)
-        return 0;
+    if (c != 0) return c;
+    if (la == lb) return 0;
     return la < lb ? -1 : 1;
 }

@@ -31,9 +31,9 @@ sstr sstr_cat(sstr s, const void *p, size_t len);
 sstr sstr_cat_cstr(sstr s, const char *t);
 sstr sstr_cat_sstr(sstr s, const sstr t);
 sstr sstr_catfmt(sstr s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-sstr sstr_make_room(sstr s, size_t addlen);  /* greedy: doubles up to 1 MiB */
-sstr sstr_grow_zero(sstr s, size_t len);     /* extends to len with zero bytes */
-sstr sstr_remove_free(sstr s);               /* drops unused capacity */
+sstr sstr_make_room(sstr s, size_t addlen);              /* greedy: doubles up to 1 MiB */
+sstr sstr_grow_zero(sstr s, size_t len);                 /* extends to len with zero bytes */
+sstr sstr_remove_free(sstr s);                           /* drops unused capacity */
 void sstr_range(sstr s, ptrdiff_t start, ptrdiff_t end); /* in place, Redis sdsrange rules */
 void sstr_clear(sstr s);
 

@@ -62,6 +62,7 @@ typedef struct pend_reg {
 
 static __thread pend_reg *pend_regs;
 static __thread uint64_t pend_iteration;
+static __thread ev_loop *pend_dont_wait_loop; /* the loop we asked not to wait */
 
 uint64_t conn__iteration(void)
 {
@@ -135,8 +136,13 @@ int conn_process_pending(ev_loop *loop)
 {
     pend_iteration++;
     pend_reg *r = pend_find(loop, 0);
-    if (!r)
+    if (!r) {
+        if (pend_dont_wait_loop == loop) {
+            ev_set_dont_wait(loop, 0);
+            pend_dont_wait_loop = NULL;
+        }
         return 0;
+    }
     int count = 0;
     for (conn_pnode *n = r->head.next; n != &r->head; n = n->next)
         count++;
@@ -153,8 +159,15 @@ int conn_process_pending(ev_loop *loop)
             conn__call_handler(c, c->read_handler);
     }
     r->processing = 0;
-    int left = r->head.next != &r->head;
-    ev_set_dont_wait(loop, left);
+    /* Conns still queued must run soon: the loop polls instead of sleeping.
+     * Only a flag we raised is lowered, so another user's stays intact. */
+    if (r->head.next != &r->head) {
+        ev_set_dont_wait(loop, 1);
+        pend_dont_wait_loop = loop;
+    } else if (pend_dont_wait_loop == loop) {
+        ev_set_dont_wait(loop, 0);
+        pend_dont_wait_loop = NULL;
+    }
     pend_maybe_free(r);
     return done;
 }

@@ -15,10 +15,20 @@
  *   negative SK_E* error (SK_ECLOSED on orderly close). After an error the
  *   state is CONN_STATE_ERROR or CONN_STATE_CLOSED and conn_last_error()
  *   explains it. Callers never read errno after a conn call.
+ * - conn_accept()/conn_connect(): the handler runs exactly once, from the
+ *   loop (or, for accept, possibly inside conn_accept), when the conn is
+ *   CONNECTED or has failed (state CONN_STATE_ERROR, reason in
+ *   conn_last_error()); on failure the handler closes the conn. When the
+ *   call itself returns an error, the handler is never called and the
+ *   caller closes the conn. conn_create_tcp/unix(loop, -1) make a conn for
+ *   conn_connect(); with an accepted fd, for conn_accept().
+ * - Writes never raise SIGPIPE on plain sockets (MSG_NOSIGNAL); OpenSSL
+ *   writes with write(2), so a process using TLS ignores SIGPIPE (as Redis).
  * - TLS may hold decrypted bytes that the socket no longer signals:
  *   conn_has_pending() says so, and conn_process_pending() (called from the
  *   loop's before-sleep hook by the owner) runs the read handlers of such
- *   conns. The TLS read-wants-write / write-wants-read dance is internal.
+ *   conns, and resumes TLS handshakes held back by a per-iteration budget.
+ *   The TLS read-wants-write / write-wants-read dance is internal.
  */
 #ifndef SEALKV_NET_CONN_H
 #define SEALKV_NET_CONN_H

@@ -87,6 +87,18 @@ static void peer_of(const struct sockaddr_storage *ss, char *ip, size_t iplen, i
     }
 }
 
+/* Out of fds (EMFILE) the listen socket stays readable and this runs every
+ * iteration: say so at most once a second. */
+static void accept_failed(int err)
+{
+    static __thread int64_t last_ms;
+    int64_t now = ev_now_ms();
+    if (now - last_ms < 1000)
+        return;
+    last_ms = now;
+    log_warning("accepting a connection: %s", strerror(err));
+}
+
 /* Bounded per event: a storm of new connections waits for the next
  * iteration instead of starving the established ones. */
 static void listen_on_readable(ev_loop *loop, int lfd, void *data, int mask)
@@ -102,7 +114,7 @@ static void listen_on_readable(ev_loop *loop, int lfd, void *data, int mask)
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK)
-                log_warning("accept: %s", strerror(errno));
+                accept_failed(errno);
             return;
         }
         char ip[INET6_ADDRSTRLEN];

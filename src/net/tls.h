@@ -97,10 +97,19 @@ void tls_stats_info(const tls_stats *stats, const char *prefix, sbuf *out);
  * inode), for tls-auto-reload-interval: non-zero when any changed. */
 int tls_ctx_files_changed(const tls_ctx *ctx);
 
-/* Server side: takes ownership of fd. The handshake runs in conn_accept(). */
+/* Server side: takes ownership of fd (on NULL - ctx without a server
+ * certificate, OpenSSL failure - the fd stays the caller's). The handshake
+ * starts in conn_accept() and the loop drives it; the accept handler runs
+ * once it completed (CONNECTED) or failed (CONN_STATE_ERROR: the failure is
+ * already counted in the stats; the handler just closes). tls-allowed-names
+ * are enforced during the handshake: a refused client never gets CONNECTED.
+ * The conn keeps a reference to ctx. */
 conn *conn_create_tls_accepted(ev_loop *loop, int fd, tls_ctx *ctx);
-/* Client side: peer_name (may be NULL) must match a DNS/IP/URI SAN or the CN
- * of the peer's certificate (glob allowed), else the handshake fails. */
+/* Client side: the peer's chain must verify against the ctx's CA (system
+ * defaults without one). peer_name (may be NULL) must match a DNS/IP/URI SAN
+ * or the CN of the peer's certificate (exact, or a glob), else the handshake
+ * fails (counted as fail_name). A DNS peer_name is also sent as SNI. Use
+ * conn_connect() next; its handler runs after the TLS handshake. */
 conn *conn_create_tls_client(ev_loop *loop, tls_ctx *ctx, const char *peer_name);
 
 /* Identity of the verified peer certificate of an established TLS conn

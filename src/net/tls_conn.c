@@ -573,12 +573,13 @@ static int tls_write(conn *c, const void *data, size_t len)
     return (int)done; /* a failure after progress shows on the next call */
 }
 
-/* Coalesces up to one record from the iovecs into a stack buffer per
- * SSL_write: many small replies become one record, and a retry after
- * WANT_WRITE always offers at least the bytes OpenSSL has pending. */
+/* Small iovecs are coalesced (up to one record) into a stack buffer per
+ * SSL_write, so many small replies become one record; a remainder of at
+ * least a record is written in place. Either way every SSL_write offers at
+ * least one record's worth (or all that is left), so a retry after
+ * WANT_WRITE always covers the bytes OpenSSL has pending. */
 static int tls_writev(conn *c, const struct iovec *iov, int iovcnt)
 {
-    tls_conn *tc = (tls_conn *)c;
     if (c->state != CONN_STATE_CONNECTED)
         return tls_not_ready(c);
     char chunk[TLS_WRITEV_CHUNK];
@@ -586,24 +587,41 @@ static int tls_writev(conn *c, const struct iovec *iov, int iovcnt)
     int i = 0;
     size_t off = 0; /* into iov[i] */
     while (i < iovcnt && total < INT_MAX / 2) {
+        const char *src;
         size_t fill = 0;
         int j = i;
         size_t o = off;
-        while (j < iovcnt && fill < sizeof(chunk)) {
-            size_t take = iov[j].iov_len - o;
-            if (take > sizeof(chunk) - fill)
-                take = sizeof(chunk) - fill;
-            memcpy(chunk + fill, (const char *)iov[j].iov_base + o, take);
-            fill += take;
-            o += take;
+        if (iov[i].iov_len - off >= sizeof(chunk)) {
+            src = (const char *)iov[i].iov_base + off;
+            fill = iov[i].iov_len - off;
+            if (fill > INT_MAX / 2)
+                fill = INT_MAX / 2;
+            o += fill;
             if (o == iov[j].iov_len) {
                 j++;
                 o = 0;
             }
+        } else {
+            src = chunk;
+            while (j < iovcnt && fill < sizeof(chunk)) {
+                size_t take = iov[j].iov_len - o;
+                if (take > sizeof(chunk) - fill)
+                    take = sizeof(chunk) - fill;
+                memcpy(chunk + fill, (const char *)iov[j].iov_base + o, take);
+                fill += take;
+                o += take;
+                if (o == iov[j].iov_len) {
+                    j++;
+                    o = 0;
+                }
+            }
         }
-        if (fill == 0)
-            break;
-        int n = tls_write(c, chunk, fill);
+        if (fill == 0) {
+            i = j; /* only empty iovecs were left */
+            off = o;
+            continue;
+        }
+        int n = tls_write(c, src, fill);
         if (n < 0)
             return total > 0 ? (int)total : n;
         total += (size_t)n;
@@ -612,7 +630,6 @@ static int tls_writev(conn *c, const struct iovec *iov, int iovcnt)
         i = j;
         off = o;
     }
-    (void)tc;
     return (int)total;
 }
 

@@ -231,6 +231,10 @@ static int load_pair(SSL_CTX *ctx, const char *cert, const char *key, const char
     int ok = SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM);
     SSL_CTX_set_default_passwd_cb_userdata(ctx, NULL);
     SSL_CTX_set_default_passwd_cb(ctx, NULL);
+    unsigned long e = ok == 1 ? 0 : ERR_peek_last_error();
+    if (ok != 1 && ERR_GET_LIB(e) == ERR_LIB_X509 && ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH)
+        return build_fail(err, errlen, SK_ECERT, "private key %s does not match certificate %s",
+                          key, cert);
     if (ok != 1)
         return build_fail(err, errlen, SK_ECERT,
                           "cannot load private key %s (wrong passphrase or format?)", key);
@@ -360,6 +364,9 @@ static void setup_session_cache(SSL_CTX *ctx, const tls_config *cfg)
         return;
     }
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+    /* One TLS 1.3 ticket (OpenSSL sends two): a client reconnects with one
+     * session, and each ticket costs the server work per new connection. */
+    SSL_CTX_set_num_tickets(ctx, 1);
     SSL_CTX_sess_set_cache_size(ctx, cfg->session_cache_size > 0 ? cfg->session_cache_size
                                                                  : 20 * 1024);
     SSL_CTX_set_timeout(ctx, cfg->session_cache_timeout > 0 ? cfg->session_cache_timeout : 300);

@@ -26,20 +26,24 @@ typedef enum { PKI_USE_CA = 0, PKI_USE_SERVER = 1, PKI_USE_CLIENT = 2, PKI_USE_B
 /* Names placed in a certificate. Arrays are borrowed. */
 typedef struct pki_names {
     const char *cn;
-    const char **dns; size_t ndns;
-    const char **ips; size_t nips;   /* IPv4 or IPv6 text */
-    const char **uris; size_t nuris;
-    const char **emails; size_t nemails;
+    const char **dns;
+    size_t ndns;
+    const char **ips;
+    size_t nips; /* IPv4 or IPv6 text */
+    const char **uris;
+    size_t nuris;
+    const char **emails;
+    size_t nemails;
 } pki_names;
 
 typedef struct pki_issue_req {
-    const pki_key *subject_key;  /* whose public key is certified */
+    const pki_key *subject_key; /* whose public key is certified */
     const pki_names *names;
     pki_usage usage;
-    long long valid_from;        /* unix seconds; 0 = now - 5 minutes */
-    long long valid_to;          /* unix seconds; 0 = valid_from + days */
+    long long valid_from; /* unix seconds; 0 = now - 5 minutes */
+    long long valid_to;   /* unix seconds; 0 = valid_from + days */
     int days;
-    const pki_cert *issuer;      /* NULL: self-signed (subject_key signs) */
+    const pki_cert *issuer; /* NULL: self-signed (subject_key signs) */
     const pki_key *issuer_key;
 } pki_issue_req;
 
@@ -69,9 +73,10 @@ int pki_csr_sign(const char *csr_pem, size_t len, const pki_cert *ca, const pki_
 typedef struct pki_cert_info {
     char *subject, *issuer;
     char *serial_hex;
-    char **sans; size_t nsans; /* "DNS:x", "IP Address:1.2.3.4", "URI:...", "email:..." */
+    char **sans;
+    size_t nsans;                    /* "DNS:x", "IP Address:1.2.3.4", "URI:...", "email:..." */
     long long not_before, not_after; /* unix seconds */
-    char sha256_fp[96];        /* "AB:CD:..." */
+    char sha256_fp[96];              /* "AB:CD:..." */
     int is_ca;
 } pki_cert_info;
 
@@ -79,7 +84,7 @@ int pki_cert_get_info(const pki_cert *cert, pki_cert_info *out);
 int pki_x509_get_info(const struct x509_st *x, pki_cert_info *out);
 void pki_cert_info_free(pki_cert_info *info);
 
-/* Verifies cert against ca (chain of one) at time now (0 = current time). */
+/* Verifies cert against ca (chain of one) at the current time. */
 int pki_cert_verify(const pki_cert *cert, const pki_cert *ca, char *err, size_t errlen);
 
 /* Identity: non-zero when a DNS, IP, URI or email SAN, or the CN, of x

@@ -11,29 +11,26 @@
 #include "../core/err.h"
 #include "../core/mem.h"
 
-#include <openssl/bn.h>
-#include <openssl/pem.h>
 #include <limits.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <string.h>
 #include <time.h>
 
-pki_cert *pki__cert_wrap(X509 *x)
-{
+pki_cert *pki__cert_wrap(X509 *x) {
     pki_cert *c = sk_calloc(1, sizeof(*c));
     c->x509 = x;
     return c;
 }
 
-struct x509_st *pki_cert_x509(const pki_cert *cert)
-{
+struct x509_st *pki_cert_x509(const pki_cert *cert) {
     return cert != NULL ? cert->x509 : NULL;
 }
 
-void pki_cert_free(pki_cert *cert)
-{
-    if (cert == NULL)
-        return;
+void pki_cert_free(pki_cert *cert) {
+    if (cert == NULL) return;
     X509_free(cert->x509);
     sk_free(cert);
 }
@@ -42,23 +39,18 @@ void pki_cert_free(pki_cert *cert)
 
 /* SAN text must be visible ASCII: IA5String allows more, but a space or a
  * control character in a host name or URI is a mistake or an attack. */
-static int san_value_ok(const char *v)
-{
-    if (v == NULL || v[0] == '\0')
-        return 0;
+static int san_value_ok(const char *v) {
+    if (v == NULL || v[0] == '\0') return 0;
     for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-        if (*p <= 0x20 || *p >= 0x7f)
-            return 0;
+        if (*p <= 0x20 || *p >= 0x7f) return 0;
     return 1;
 }
 
 static int gens_add(GENERAL_NAMES *gens, int type, const char **vals, size_t n, const char *what,
-                    char *err, size_t errlen)
-{
+                    char *err, size_t errlen) {
     for (size_t i = 0; i < n; i++) {
         GENERAL_NAME *gen = NULL;
-        if (san_value_ok(vals[i]))
-            gen = a2i_GENERAL_NAME(NULL, NULL, NULL, type, vals[i], 0);
+        if (san_value_ok(vals[i])) gen = a2i_GENERAL_NAME(NULL, NULL, NULL, type, vals[i], 0);
         if (gen == NULL)
             return pki__fail(err, errlen, SK_EINVAL, "invalid %s name '%s'", what,
                              vals[i] != NULL ? vals[i] : "");
@@ -71,8 +63,7 @@ static int gens_add(GENERAL_NAMES *gens, int type, const char **vals, size_t n, 
     return 0;
 }
 
-GENERAL_NAMES *pki__names_to_gens(const pki_names *names, int *rc, char *err, size_t errlen)
-{
+GENERAL_NAMES *pki__names_to_gens(const pki_names *names, int *rc, char *err, size_t errlen) {
     *rc = 0;
     GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
     if (gens == NULL) {
@@ -80,10 +71,8 @@ GENERAL_NAMES *pki__names_to_gens(const pki_names *names, int *rc, char *err, si
         return NULL;
     }
     *rc = gens_add(gens, GEN_DNS, names->dns, names->ndns, "DNS", err, errlen);
-    if (*rc == 0)
-        *rc = gens_add(gens, GEN_IPADD, names->ips, names->nips, "IP", err, errlen);
-    if (*rc == 0)
-        *rc = gens_add(gens, GEN_URI, names->uris, names->nuris, "URI", err, errlen);
+    if (*rc == 0) *rc = gens_add(gens, GEN_IPADD, names->ips, names->nips, "IP", err, errlen);
+    if (*rc == 0) *rc = gens_add(gens, GEN_URI, names->uris, names->nuris, "URI", err, errlen);
     if (*rc == 0)
         *rc = gens_add(gens, GEN_EMAIL, names->emails, names->nemails, "email", err, errlen);
     if (*rc != 0 || sk_GENERAL_NAME_num(gens) == 0) {
@@ -93,21 +82,15 @@ GENERAL_NAMES *pki__names_to_gens(const pki_names *names, int *rc, char *err, si
     return gens;
 }
 
-static const char *default_cn(const pki_names *n, pki_usage usage)
-{
-    if (n != NULL && n->cn != NULL && n->cn[0] != '\0')
-        return n->cn;
-    if (usage == PKI_USE_CA)
-        return "sealkv Root CA";
-    if (n != NULL && n->ndns > 0)
-        return n->dns[0];
-    if (n != NULL && n->nips > 0)
-        return n->ips[0];
+static const char *default_cn(const pki_names *n, pki_usage usage) {
+    if (n != NULL && n->cn != NULL && n->cn[0] != '\0') return n->cn;
+    if (usage == PKI_USE_CA) return "sealkv Root CA";
+    if (n != NULL && n->ndns > 0) return n->dns[0];
+    if (n != NULL && n->nips > 0) return n->ips[0];
     return usage == PKI_USE_CLIENT ? "sealkv client" : "sealkv";
 }
 
-static int set_subject(X509 *x, const char *cn, char *err, size_t errlen)
-{
+static int set_subject(X509 *x, const char *cn, char *err, size_t errlen) {
     X509_NAME *name = X509_NAME_new();
     int ok = name != NULL &&
              X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
@@ -119,17 +102,14 @@ static int set_subject(X509 *x, const char *cn, char *err, size_t errlen)
 
 /* ---- extensions --------------------------------------------------------- */
 
-static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value, char *err,
-                   size_t errlen)
-{
+static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value, char *err, size_t errlen) {
     X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
     int ok = ext != NULL && X509_add_ext(x, ext, -1) == 1;
     X509_EXTENSION_free(ext);
     return ok ? 0 : pki__fail(err, errlen, SK_ETLS, "cannot add %s", OBJ_nid2sn(nid));
 }
 
-static const char *eku_for(pki_usage usage)
-{
+static const char *eku_for(pki_usage usage) {
     switch (usage) {
     case PKI_USE_SERVER:
         return "serverAuth";
@@ -141,24 +121,20 @@ static const char *eku_for(pki_usage usage)
 }
 
 static int add_leaf_exts(X509 *x, X509V3_CTX *ctx, const pki_issue_req *req, char *err,
-                         size_t errlen)
-{
+                         size_t errlen) {
     int rsa = EVP_PKEY_get_base_id(req->subject_key->pkey) == EVP_PKEY_RSA;
     int rc = add_ext(x, ctx, NID_basic_constraints, "critical,CA:FALSE", err, errlen);
     if (rc == 0)
-        rc = add_ext(x, ctx, NID_key_usage,
-                     rsa ? "critical,digitalSignature,keyEncipherment"
-                         : "critical,digitalSignature",
-                     err, errlen);
-    if (rc == 0)
-        rc = add_ext(x, ctx, NID_ext_key_usage, eku_for(req->usage), err, errlen);
-    if (rc == 0)
-        rc = add_ext(x, ctx, NID_subject_key_identifier, "hash", err, errlen);
+        rc =
+            add_ext(x, ctx, NID_key_usage,
+                    rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature",
+                    err, errlen);
+    if (rc == 0) rc = add_ext(x, ctx, NID_ext_key_usage, eku_for(req->usage), err, errlen);
+    if (rc == 0) rc = add_ext(x, ctx, NID_subject_key_identifier, "hash", err, errlen);
     /* A self-signed leaf has no issuer key to point at. */
     if (rc == 0 && req->issuer != NULL)
         rc = add_ext(x, ctx, NID_authority_key_identifier, "keyid,issuer", err, errlen);
-    if (rc != 0 || req->names == NULL)
-        return rc;
+    if (rc != 0 || req->names == NULL) return rc;
     GENERAL_NAMES *gens = pki__names_to_gens(req->names, &rc, err, errlen);
     if (gens != NULL && X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, 0) != 1)
         rc = pki__fail(err, errlen, SK_ETLS, "cannot add subjectAltName");
@@ -167,13 +143,10 @@ static int add_leaf_exts(X509 *x, X509V3_CTX *ctx, const pki_issue_req *req, cha
 }
 
 static int add_ca_exts(X509 *x, X509V3_CTX *ctx, const pki_issue_req *req, char *err,
-                       size_t errlen)
-{
+                       size_t errlen) {
     int rc = add_ext(x, ctx, NID_basic_constraints, "critical,CA:TRUE", err, errlen);
-    if (rc == 0)
-        rc = add_ext(x, ctx, NID_key_usage, "critical,keyCertSign,cRLSign", err, errlen);
-    if (rc == 0)
-        rc = add_ext(x, ctx, NID_subject_key_identifier, "hash", err, errlen);
+    if (rc == 0) rc = add_ext(x, ctx, NID_key_usage, "critical,keyCertSign,cRLSign", err, errlen);
+    if (rc == 0) rc = add_ext(x, ctx, NID_subject_key_identifier, "hash", err, errlen);
     if (rc == 0 && req->issuer != NULL)
         rc = add_ext(x, ctx, NID_authority_key_identifier, "keyid,issuer", err, errlen);
     return rc;
@@ -181,11 +154,9 @@ static int add_ca_exts(X509 *x, X509V3_CTX *ctx, const pki_issue_req *req, char 
 
 /* ---- issue -------------------------------------------------------------- */
 
-static int set_serial(X509 *x)
-{
+static int set_serial(X509 *x) {
     unsigned char buf[16];
-    if (RAND_bytes(buf, sizeof(buf)) != 1)
-        return SK_ETLS;
+    if (RAND_bytes(buf, sizeof(buf)) != 1) return SK_ETLS;
     buf[15] |= 1; /* never zero; BN_bin2bn makes it positive */
     BIGNUM *bn = BN_bin2bn(buf, sizeof(buf), NULL);
     int ok = bn != NULL && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL;
@@ -193,25 +164,21 @@ static int set_serial(X509 *x)
     return ok ? 0 : SK_ETLS;
 }
 
-static int set_validity(X509 *x, const pki_issue_req *req, char *err, size_t errlen)
-{
+static int set_validity(X509 *x, const pki_issue_req *req, char *err, size_t errlen) {
     int days = req->days > 0 ? req->days : req->usage == PKI_USE_CA ? 3650 : 365;
     long long from = req->valid_from != 0 ? req->valid_from : (long long)time(NULL) - 300;
     long long to = req->valid_to != 0 ? req->valid_to : from + (long long)days * 86400;
-    if (to <= from)
-        return pki__fail(err, errlen, SK_EINVAL, "validity ends before it starts");
+    if (to <= from) return pki__fail(err, errlen, SK_EINVAL, "validity ends before it starts");
     if (ASN1_TIME_set(X509_getm_notBefore(x), (time_t)from) == NULL ||
         ASN1_TIME_set(X509_getm_notAfter(x), (time_t)to) == NULL)
         return pki__fail(err, errlen, SK_EINVAL, "invalid validity period");
     return 0;
 }
 
-static int check_issuer(const pki_issue_req *req, char *err, size_t errlen)
-{
+static int check_issuer(const pki_issue_req *req, char *err, size_t errlen) {
     if (req->subject_key == NULL || req->subject_key->pkey == NULL)
         return pki__fail(err, errlen, SK_EINVAL, "no subject key");
-    if (req->issuer == NULL)
-        return 0;
+    if (req->issuer == NULL) return 0;
     if (req->issuer_key == NULL)
         return pki__fail(err, errlen, SK_EINVAL, "issuer certificate given without its key");
     if (X509_check_private_key(req->issuer->x509, req->issuer_key->pkey) != 1)
@@ -221,39 +188,32 @@ static int check_issuer(const pki_issue_req *req, char *err, size_t errlen)
     return 0;
 }
 
-static int build_cert(X509 *x, const pki_issue_req *req, char *err, size_t errlen)
-{
+static int build_cert(X509 *x, const pki_issue_req *req, char *err, size_t errlen) {
     X509 *issuer = req->issuer != NULL ? req->issuer->x509 : x;
     EVP_PKEY *sign_key = req->issuer != NULL ? req->issuer_key->pkey : req->subject_key->pkey;
     int rc = set_subject(x, default_cn(req->names, req->usage), err, errlen);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     if (X509_set_version(x, X509_VERSION_3) != 1 || set_serial(x) != 0 ||
         X509_set_issuer_name(x, X509_get_subject_name(issuer)) != 1 ||
         X509_set_pubkey(x, req->subject_key->pkey) != 1)
         return pki__fail(err, errlen, SK_ETLS, "cannot fill the certificate");
-    if ((rc = set_validity(x, req, err, errlen)) != 0)
-        return rc;
+    if ((rc = set_validity(x, req, err, errlen)) != 0) return rc;
     X509V3_CTX ctx;
     X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
     rc = req->usage == PKI_USE_CA ? add_ca_exts(x, &ctx, req, err, errlen)
                                   : add_leaf_exts(x, &ctx, req, err, errlen);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     if (X509_sign(x, sign_key, EVP_sha256()) <= 0)
         return pki__fail(err, errlen, SK_ETLS, "cannot sign the certificate");
     return 0;
 }
 
-int pki_cert_issue(const pki_issue_req *req, pki_cert **out, char *err, size_t errlen)
-{
+int pki_cert_issue(const pki_issue_req *req, pki_cert **out, char *err, size_t errlen) {
     *out = NULL;
     int rc = check_issuer(req, err, errlen);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     X509 *x = X509_new();
-    if (x == NULL)
-        return pki__fail(err, errlen, SK_ENOMEM, "cannot allocate a certificate");
+    if (x == NULL) return pki__fail(err, errlen, SK_ENOMEM, "cannot allocate a certificate");
     rc = build_cert(x, req, err, errlen);
     if (rc != 0) {
         X509_free(x);
@@ -265,48 +225,47 @@ int pki_cert_issue(const pki_issue_req *req, pki_cert **out, char *err, size_t e
 
 /* ---- load / save -------------------------------------------------------- */
 
-int pki_cert_load(const char *path, pki_cert **out, char *err, size_t errlen)
-{
+int pki_cert_load(const char *path, pki_cert **out, char *err, size_t errlen) {
     *out = NULL;
     BIO *bio = BIO_new_file(path, "r");
     if (bio == NULL)
         return pki__fail(err, errlen, SK_ENOTFOUND, "cannot open certificate file %s", path);
     X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    /* Operators also hand us DER files (.cer from Windows CAs). */
+    if (x == NULL && BIO_reset(bio) == 0) {
+        ERR_clear_error();
+        x = d2i_X509_bio(bio, NULL);
+    }
     BIO_free(bio);
     if (x == NULL)
-        return pki__fail(err, errlen, SK_ECERT, "cannot read a PEM certificate from %s", path);
+        return pki__fail(err, errlen, SK_ECERT, "cannot read a PEM or DER certificate from %s",
+                         path);
     *out = pki__cert_wrap(x);
     return 0;
 }
 
-int pki_cert_from_pem(const char *pem, size_t len, pki_cert **out, char *err, size_t errlen)
-{
+int pki_cert_from_pem(const char *pem, size_t len, pki_cert **out, char *err, size_t errlen) {
     *out = NULL;
-    if (pem == NULL || len > INT_MAX)
-        return pki__fail(err, errlen, SK_EINVAL, "no PEM text");
+    if (pem == NULL || len > INT_MAX) return pki__fail(err, errlen, SK_EINVAL, "no PEM text");
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
     X509 *x = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
     BIO_free(bio);
-    if (x == NULL)
-        return pki__fail(err, errlen, SK_ECERT, "cannot parse PEM certificate");
+    if (x == NULL) return pki__fail(err, errlen, SK_ECERT, "cannot parse PEM certificate");
     *out = pki__cert_wrap(x);
     return 0;
 }
 
-static int write_cert(FILE *fp, const void *arg)
-{
+static int write_cert(FILE *fp, const void *arg) {
     return PEM_write_X509(fp, (X509 *)arg);
 }
 
-int pki_cert_save(const pki_cert *cert, const char *path, char *err, size_t errlen)
-{
+int pki_cert_save(const pki_cert *cert, const char *path, char *err, size_t errlen) {
     if (cert == NULL || path == NULL)
         return pki__fail(err, errlen, SK_EINVAL, "no certificate or path");
     return pki__write_file(path, 0644, write_cert, cert->x509, err, errlen);
 }
 
-char *pki_cert_to_pem(const pki_cert *cert)
-{
+char *pki_cert_to_pem(const pki_cert *cert) {
     BIO *bio = BIO_new(BIO_s_mem());
     char *out = NULL;
     if (bio != NULL && cert != NULL && PEM_write_bio_X509(bio, cert->x509) == 1) {
@@ -322,8 +281,7 @@ char *pki_cert_to_pem(const pki_cert *cert)
 
 /* ---- verify ------------------------------------------------------------- */
 
-int pki_cert_verify(const pki_cert *cert, const pki_cert *ca, char *err, size_t errlen)
-{
+int pki_cert_verify(const pki_cert *cert, const pki_cert *ca, char *err, size_t errlen) {
     if (cert == NULL || ca == NULL)
         return pki__fail(err, errlen, SK_EINVAL, "no certificate or CA");
     X509_STORE *store = X509_STORE_new();

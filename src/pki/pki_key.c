@@ -16,8 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int pki__fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
+int pki__fail(char *err, size_t errlen, int code, const char *fmt, ...) {
     if (err == NULL || errlen == 0) {
         ERR_clear_error();
         return code;
@@ -31,8 +30,7 @@ int pki__fail(char *err, size_t errlen, int code, const char *fmt, ...)
     const char *sep = ": ";
     while ((e = ERR_get_error()) != 0) {
         const char *reason = ERR_reason_error_string(e);
-        if (reason == NULL || used + 1 >= errlen)
-            continue; /* keep draining */
+        if (reason == NULL || used + 1 >= errlen) continue; /* keep draining */
         n = snprintf(err + used, errlen - used, "%s%s", sep, reason);
         used += n < 0 ? 0 : (size_t)n < errlen - used ? (size_t)n : errlen - used - 1;
         sep = "; ";
@@ -40,8 +38,7 @@ int pki__fail(char *err, size_t errlen, int code, const char *fmt, ...)
     return code;
 }
 
-int pki_key_generate(pki_key_type type, pki_key **out, char *err, size_t errlen)
-{
+int pki_key_generate(pki_key_type type, pki_key **out, char *err, size_t errlen) {
     *out = NULL;
     EVP_PKEY *pkey;
     if (type == PKI_KEY_RSA2048)
@@ -50,33 +47,27 @@ int pki_key_generate(pki_key_type type, pki_key **out, char *err, size_t errlen)
         pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     else
         return pki__fail(err, errlen, SK_EINVAL, "unknown key type %d", (int)type);
-    if (pkey == NULL)
-        return pki__fail(err, errlen, SK_ETLS, "key generation failed");
+    if (pkey == NULL) return pki__fail(err, errlen, SK_ETLS, "key generation failed");
     *out = sk_calloc(1, sizeof(**out));
     (*out)->pkey = pkey;
     return 0;
 }
 
 /* Never falls back to a terminal prompt: no password given means none. */
-static int pass_cb(char *buf, int size, int rwflag, void *u)
-{
+static int pass_cb(char *buf, int size, int rwflag, void *u) {
     (void)rwflag;
     const char *pass = u;
-    if (pass == NULL || size <= 0)
-        return -1;
+    if (pass == NULL || size <= 0) return -1;
     size_t len = strlen(pass);
-    if (len > (size_t)size)
-        return -1;
+    if (len > (size_t)size) return -1;
     memcpy(buf, pass, len);
     return (int)len;
 }
 
-int pki_key_load(const char *path, const char *pass, pki_key **out, char *err, size_t errlen)
-{
+int pki_key_load(const char *path, const char *pass, pki_key **out, char *err, size_t errlen) {
     *out = NULL;
     BIO *bio = BIO_new_file(path, "r");
-    if (bio == NULL)
-        return pki__fail(err, errlen, -ENOENT, "cannot open key file %s", path);
+    if (bio == NULL) return pki__fail(err, errlen, -ENOENT, "cannot open key file %s", path);
     EVP_PKEY *pkey = PEM_read_bio_PrivateKey(bio, NULL, pass_cb, (void *)pass);
     BIO_free(bio);
     if (pkey == NULL)
@@ -90,8 +81,7 @@ int pki_key_load(const char *path, const char *pass, pki_key **out, char *err, s
  * (0600 for keys, so never readable by others even for a moment), and
  * renames it over path: a crash leaves either the old file or the new one. */
 int pki__write_file(const char *path, unsigned mode, pki__writer fn, const void *arg, char *err,
-                    size_t errlen)
-{
+                    size_t errlen) {
     size_t n = strlen(path) + sizeof(".tmp.XXXXXX");
     char *tmp = sk_malloc(n);
     snprintf(tmp, n, "%s.tmp.XXXXXX", path);
@@ -124,28 +114,23 @@ cleanup:
     return rc;
 }
 
-static int write_key(FILE *fp, const void *arg)
-{
+static int write_key(FILE *fp, const void *arg) {
     /* Unencrypted PKCS#8: the file mode is the protection, as for redis.conf's tls-key-file. */
     return PEM_write_PrivateKey(fp, (EVP_PKEY *)arg, NULL, NULL, 0, NULL, NULL);
 }
 
-int pki_key_save(const pki_key *key, const char *path, char *err, size_t errlen)
-{
+int pki_key_save(const pki_key *key, const char *path, char *err, size_t errlen) {
     if (key == NULL || key->pkey == NULL || path == NULL)
         return pki__fail(err, errlen, SK_EINVAL, "no key or path");
     return pki__write_file(path, 0600, write_key, key->pkey, err, errlen);
 }
 
-void pki_key_free(pki_key *key)
-{
-    if (key == NULL)
-        return;
+void pki_key_free(pki_key *key) {
+    if (key == NULL) return;
     EVP_PKEY_free(key->pkey);
     sk_free(key);
 }
 
-struct evp_pkey_st *pki_key_evp(const pki_key *key)
-{
+struct evp_pkey_st *pki_key_evp(const pki_key *key) {
     return key != NULL ? key->pkey : NULL;
 }

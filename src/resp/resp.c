@@ -259,10 +259,10 @@ static resp_status parse_bulk_body(resp_parser *p, const char *buf, size_t len, 
     }
     if (blen < RESP_BIG_ARG)
         return RESP_NEED_MORE; /* small: wait until it is whole, then copy once */
-    /* Big: allocate it at its final size now so the rest can be read (or
-     * copied) straight into place. */
-    p->big = sstr_new(NULL, blen);
-    sstr_set_len(p->big, 0);
+    /* Big: reserve its final size now so the rest can be read (or copied)
+     * straight into place. Reserved, not zeroed: untouched pages cost no
+     * memory until the bytes arrive, as with Redis's query buffer. */
+    p->big = sstr_make_room(sstr_empty(), blen);
     return parse_big_body(p, buf, len, pos);
 }
 

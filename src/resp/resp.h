@@ -63,11 +63,14 @@ void resp_parser_free(resp_parser *p);
  * are consumed and kept). The next call's buf must start with the bytes left
  * unconsumed (plus any new ones): the parser remembers how far it searched a
  * partial header, so a trickle of bytes costs O(n) in total. Bytes read
- * through resp_parser_big_arg() must not be passed again. An empty inline line or "*0"/"*-1" gives RESP_OK
- * with argc 0, which the caller ignores, as Redis does. */
+ * through resp_parser_big_arg() must not be passed again. An empty inline
+ * line or "*0"/"*-1" gives RESP_OK with argc 0, which the caller ignores, as
+ * Redis does. After RESP_ERROR every call returns RESP_ERROR until a reset;
+ * after RESP_OK, a call without resp_parser_take_args() drops the command. */
 resp_status resp_parse(resp_parser *p, const char *buf, size_t len, const resp_limits *lim,
                        size_t *consumed);
-/* Moves the arguments out: returns an owned array of *argc owned sstrs. */
+/* Moves the arguments out: returns an owned array of *argc owned sstrs
+ * (NULL when argc is 0) and readies the parser for the next command. */
 sstr *resp_parser_take_args(resp_parser *p, int *argc);
 /* Frees an array returned by resp_parser_take_args (NULL is fine). */
 void resp_free_args(sstr *argv, int argc);

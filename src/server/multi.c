@@ -36,9 +36,15 @@ static void rec_free(void *k) {
     sk_free(r);
 }
 
-static uint64_t ptr_hash(const void *key) { return dict_hash_bytes(&key, sizeof(key)); }
-static int ptr_equal(const void *a, const void *b) { return a == b; }
-static void set_release(void *val) { dict_release(val); }
+static uint64_t ptr_hash(const void *key) {
+    return dict_hash_bytes(&key, sizeof(key));
+}
+static int ptr_equal(const void *a, const void *b) {
+    return a == b;
+}
+static void set_release(void *val) {
+    dict_release(val);
+}
 
 /* c->watched_keys: set of owned records, identified by (dbid, key). */
 static const dict_type client_watch_type = {rec_hash, rec_equal, rec_free, NULL};
@@ -48,7 +54,9 @@ static const dict_type rec_set_type = {ptr_hash, ptr_equal, NULL, NULL};
 static const dict_type db_watch_type = {dict_hash_sstr, dict_sstr_equal, dict_sstr_free,
                                         set_release};
 
-void multi_init_db(sdb *db) { db->watched = dict_create(&db_watch_type); }
+void multi_init_db(sdb *db) {
+    db->watched = dict_create(&db_watch_type);
+}
 
 void multi_free_db(sdb *db) {
     if (db->watched) dict_release(db->watched);
@@ -192,7 +200,8 @@ void multi_touch_all_watched(server *srv, int dbid) {
         if (dbid < srv->dbnum) touch_db(srv, &srv->dbs[dbid], NULL);
         return;
     }
-    for (int i = 0; i < srv->dbnum; i++) touch_db(srv, &srv->dbs[i], NULL);
+    for (int i = 0; i < srv->dbnum; i++)
+        touch_db(srv, &srv->dbs[i], NULL);
 }
 
 void multi_touch_swapdb(server *srv, int id1, int id2) {
@@ -205,7 +214,8 @@ void multi_touch_swapdb(server *srv, int id1, int id2) {
 
 static void free_queue(multi_cmd *q, int n) {
     for (int i = 0; i < n; i++) {
-        for (int j = 0; j < q[i].argc; j++) sstr_free(q[i].argv[j]);
+        for (int j = 0; j < q[i].argc; j++)
+            sstr_free(q[i].argv[j]);
         sk_free(q[i].argv);
     }
     sk_free(q);
@@ -221,7 +231,8 @@ void multi_queue_command(client *c) {
         multi_cmd *m = &c->mstate[c->mstate_count++];
         m->argc = c->argc;
         m->argv = sk_malloc((size_t)c->argc * sizeof(*m->argv));
-        for (int i = 0; i < c->argc; i++) m->argv[i] = sstr_dup(c->argv[i]);
+        for (int i = 0; i < c->argc; i++)
+            m->argv[i] = sstr_dup(c->argv[i]);
         m->cmd = c->cmd;
     }
     add_reply_simple(c, "QUEUED");
@@ -239,7 +250,9 @@ void multi_discard(client *c) {
     unwatch_all(c);
 }
 
-void multi_client_free(client *c) { multi_discard(c); }
+void multi_client_free(client *c) {
+    multi_discard(c);
+}
 
 /* -------------------------------------------------------------- commands */
 
@@ -316,7 +329,8 @@ static void watch_command(client *c) {
     }
     /* Already doomed: more watches change nothing. */
     if (!(c->flags & CLIENT_DIRTY_CAS))
-        for (int i = 1; i < c->argc; i++) watch_key(c, c->argv[i]);
+        for (int i = 1; i < c->argc; i++)
+            watch_key(c, c->argv[i]);
     add_reply_ok(c);
 }
 
@@ -330,14 +344,14 @@ static void unwatch_command(client *c) {
 
 const command cmds_multi[] = {
     {"multi", multi_command, 1, TX_FLAGS | CMD_FAST | CMD_ALLOW_BUSY, 0, 0, 0, "transactions",
-     "Start a transaction block", "1.2.0", NULL},
+     "Mark the start of a transaction block", "1.2.0", NULL},
     {"exec", exec_command, 1, TX_FLAGS, 0, 0, 0, "transactions",
      "Execute all commands issued after MULTI", "1.2.0", NULL},
-    {"discard", discard_command, 1, TX_FLAGS | CMD_FAST | CMD_ALLOW_BUSY, 0, 0, 0,
-     "transactions", "Discard all commands issued after MULTI", "2.0.0", NULL},
+    {"discard", discard_command, 1, TX_FLAGS | CMD_FAST | CMD_ALLOW_BUSY, 0, 0, 0, "transactions",
+     "Discard all commands issued after MULTI", "2.0.0", NULL},
     {"watch", watch_command, -2, TX_FLAGS | CMD_FAST | CMD_ALLOW_BUSY, 1, -1, 1, "transactions",
      "Watch the given keys to determine execution of the MULTI/EXEC block", "2.2.0", NULL},
-    {"unwatch", unwatch_command, 1, TX_FLAGS | CMD_FAST | CMD_ALLOW_BUSY, 0, 0, 0,
-     "transactions", "Forget about all watched keys", "2.2.0", NULL},
+    {"unwatch", unwatch_command, 1, TX_FLAGS | CMD_FAST | CMD_ALLOW_BUSY, 0, 0, 0, "transactions",
+     "Forget about all watched keys", "2.2.0", NULL},
     {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL},
 };

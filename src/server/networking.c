@@ -151,6 +151,20 @@ static void reject_client(conn *cn, const char *msg) {
     conn_close(cn);
 }
 
+static int is_loopback_addr(const char *addr) {
+    return !strncmp(addr, "127.", 4) || !strncmp(addr, "::1:", 4) || !strncmp(addr, "[::1]", 5) ||
+           !strncmp(addr, "::ffff:127.", 11) || addr[0] == '/' || addr[0] == '\0';
+}
+
+/* Protected mode, as Redis: without a password only loopback clients. */
+static int protected_mode_denies(server *srv, conn *cn) {
+    if (!srv->cfg->protected_mode || srv->cfg->requirepass || cn->type == &conn_type_unix)
+        return 0;
+    char addr[80];
+    if (conn_peer_addr(cn, addr, sizeof(addr)) < 0) return 1;
+    return !is_loopback_addr(addr);
+}
+
 static void client_accepted(conn *cn) {
     server *srv = conn_get_private(cn);
     if (conn_get_state(cn) != CONN_STATE_CONNECTED) {
@@ -161,6 +175,15 @@ static void client_accepted(conn *cn) {
     if (srv->nclients >= srv->cfg->maxclients) {
         srv->stat_rejected_conn++;
         reject_client(cn, "-ERR max number of clients reached\r\n");
+        return;
+    }
+    if (protected_mode_denies(srv, cn)) {
+        srv->stat_rejected_conn++;
+        reject_client(cn, "-DENIED sealkv-server is running in protected mode because protected "
+                          "mode is enabled and no password is set for the default user. Only "
+                          "connections from the loopback interface are accepted. Set a password "
+                          "(requirepass) or disable protected mode (protected-mode no) to accept "
+                          "other clients.\r\n");
         return;
     }
     int flags = 0;

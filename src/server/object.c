@@ -258,6 +258,11 @@ sobj *obj_new_string(const void *p, size_t len) {
     return obj_new_raw_string(p, len);
 }
 
+sobj *obj_new_string_noint(const void *p, size_t len) {
+    if (len <= OBJ_EMBSTR_LIMIT) return new_embstr(p, len);
+    return obj_new_raw_string(p, len);
+}
+
 sobj *obj_new_string_from_sstr(sstr s) {
     return obj_new(OBJ_STRING, OBJ_ENC_RAW, s);
 }

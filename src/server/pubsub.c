@@ -12,9 +12,15 @@
 
 /* ------------------------------------------------------------ dict types */
 
-static uint64_t ptr_hash(const void *key) { return dict_hash_bytes(&key, sizeof(key)); }
-static int ptr_equal(const void *a, const void *b) { return a == b; }
-static void set_release(void *val) { dict_release(val); }
+static uint64_t ptr_hash(const void *key) {
+    return dict_hash_bytes(&key, sizeof(key));
+}
+static int ptr_equal(const void *a, const void *b) {
+    return a == b;
+}
+static void set_release(void *val) {
+    dict_release(val);
+}
 
 /* Server side: name -> set of clients. */
 static const dict_type server_map_type = {dict_hash_sstr, dict_sstr_equal, dict_sstr_free,
@@ -91,8 +97,10 @@ static void reply_push_len(client *c, long long n) {
 static void reply_sub_event(client *c, const char *word, const sstr name) {
     reply_push_len(c, 3);
     add_reply_bulk_cstr(c, word);
-    if (name) add_reply_bulk_sstr(c, name);
-    else add_reply_null(c);
+    if (name)
+        add_reply_bulk_sstr(c, name);
+    else
+        add_reply_null(c);
     add_reply_int(c, pubsub_client_count(c));
 }
 
@@ -144,7 +152,8 @@ static void unsubscribe_all(client *c, const sub_kind *k, int notify) {
         dict_iter it;
         dict_entry *de;
         dict_iter_init(&it, *cmap, 0);
-        while ((de = dict_iter_next(&it)) != NULL && i < n) names[i++] = sstr_dup(de->key);
+        while ((de = dict_iter_next(&it)) != NULL && i < n)
+            names[i++] = sstr_dup(de->key);
         dict_iter_release(&it);
         for (size_t j = 0; j < i; j++) {
             unsubscribe_one(c, k, names[j]);
@@ -233,10 +242,18 @@ static void unsubscribe_generic(client *c, const sub_kind *k) {
     }
 }
 
-static void subscribe_command(client *c) { subscribe_generic(c, &kind_channel); }
-static void unsubscribe_command(client *c) { unsubscribe_generic(c, &kind_channel); }
-static void psubscribe_command(client *c) { subscribe_generic(c, &kind_pattern); }
-static void punsubscribe_command(client *c) { unsubscribe_generic(c, &kind_pattern); }
+static void subscribe_command(client *c) {
+    subscribe_generic(c, &kind_channel);
+}
+static void unsubscribe_command(client *c) {
+    unsubscribe_generic(c, &kind_channel);
+}
+static void psubscribe_command(client *c) {
+    subscribe_generic(c, &kind_pattern);
+}
+static void punsubscribe_command(client *c) {
+    unsubscribe_generic(c, &kind_pattern);
+}
 
 static void publish_command(client *c) {
     add_reply_int(c, pubsub_publish(c->srv, c->argv[1], c->argv[2]));
@@ -276,7 +293,9 @@ static void pubsub_numpat_command(client *c) {
 
 /* Sharded pub/sub does not exist here, so there are never shard channels;
  * the two subcommands answer as Redis 7.0 does with none. */
-static void pubsub_shardchannels_command(client *c) { add_reply_array(c, 0); }
+static void pubsub_shardchannels_command(client *c) {
+    add_reply_array(c, 0);
+}
 
 static void pubsub_shardnumsub_command(client *c) {
     add_reply_map(c, c->argc - 2);
@@ -306,7 +325,8 @@ static void pubsub_help_command(client *c) {
     };
     size_t n = sizeof(lines) / sizeof(lines[0]);
     add_reply_array(c, (long long)n);
-    for (size_t i = 0; i < n; i++) add_reply_simple(c, lines[i]);
+    for (size_t i = 0; i < n; i++)
+        add_reply_simple(c, lines[i]);
 }
 
 #define PS_FLAGS (CMD_PUBSUB | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE)
@@ -336,8 +356,7 @@ const command cmds_pubsub[] = {
     {"psubscribe", psubscribe_command, -2, PS_FLAGS, 0, 0, 0, "pubsub",
      "Listen for messages published to channels matching the given patterns", "2.0.0", NULL},
     {"punsubscribe", punsubscribe_command, -1, PS_FLAGS, 0, 0, 0, "pubsub",
-     "Stop listening for messages posted to channels matching the given patterns", "2.0.0",
-     NULL},
+     "Stop listening for messages posted to channels matching the given patterns", "2.0.0", NULL},
     {"publish", publish_command, 3, CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0,
      "pubsub", "Post a message to a channel", "2.0.0", NULL},
     {"pubsub", NULL, -2, 0, 0, 0, 0, "pubsub", "A container for Pub/Sub commands", "2.8.0",

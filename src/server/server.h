@@ -387,6 +387,9 @@ void obj_init_types(void);
  * objects initialise their LRU/LFU field. Call at start and after CONFIG
  * SET of either (db_active_expire_cycle also calls it). */
 void obj_apply_config(const server *srv);
+/* Embstr (<= OBJ_EMBSTR_LIMIT bytes) or raw, never int (Redis's
+ * createStringObject: INCRBYFLOAT results keep their text form). */
+sobj *obj_new_string_noint(const void *p, size_t len);
 /* Deep copy through the type's dup op; NULL when the type has none. */
 sobj *obj_dup(const sobj *o);
 

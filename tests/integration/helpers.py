@@ -6,6 +6,7 @@ chosen in conftest.py), so the expectations written here are checked against
 the real thing.
 """
 
+import atexit
 import datetime
 import os
 import select
@@ -145,8 +146,9 @@ class Certs:
         ca = _CA(root, "ca", "sealkv test CA")
         self.ca_cert, self.ca_key = ca.cert, ca.key
         self.server_cert, self.server_key = ca.issue(root, "server", "localhost", "server_ext")
+        # Same names, shorter life: INFO can tell it from the first one.
         self.server2_cert, self.server2_key = ca.issue(root, "server2", "localhost",
-                                                       "server_ext")
+                                                       "server_ext", end=now + 200 * day)
         self.server_expired_cert, self.server_expired_key = ca.issue(
             root, "server-expired", "localhost", "server_ext", start=now - 3 * day,
             end=now - day)
@@ -173,6 +175,13 @@ class Certs:
 # --------------------------------------------------------------------------
 # Server processes
 # --------------------------------------------------------------------------
+
+@atexit.register
+def _stop_leftovers():
+    """Last resort if pytest dies before the finalizers run."""
+    for srv in list(ServerProcess.live):
+        srv.stop()
+
 
 def free_port():
     """A loopback TCP port nobody listens on right now (the kernel picks it)."""

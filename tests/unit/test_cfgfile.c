@@ -1,9 +1,9 @@
 /* test_cfgfile.c - redis.conf tokenizer: quotes, escapes, errors, comments. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include "../../src/core/cfgfile.h"
 #include "../../src/core/err.h"
@@ -19,8 +19,7 @@ typedef struct split_case {
     const char *argv[4];
 } split_case;
 
-static void test_split_cases(void **state)
-{
+static void test_split_cases(void **state) {
     (void)state;
     static const split_case cases[] = {
         {"", 0, {NULL}},
@@ -44,12 +43,10 @@ static void test_split_cases(void **state)
         int argc = -2;
         sstr *argv = cfgfile_split_args(cases[i].in, strlen(cases[i].in), &argc);
         if (cases[i].argc < 0) {
-            if (argv)
-                fail_msg("case %zu (%s): expected error, got %d args", i, cases[i].in, argc);
+            if (argv) fail_msg("case %zu (%s): expected error, got %d args", i, cases[i].in, argc);
             continue;
         }
-        if (!argv)
-            fail_msg("case %zu (%s): unexpected error", i, cases[i].in);
+        if (!argv) fail_msg("case %zu (%s): unexpected error", i, cases[i].in);
         assert_int_equal(argc, cases[i].argc);
         for (int j = 0; j < argc; j++) {
             assert_int_equal(sstr_len(argv[j]), strlen(cases[i].argv[j]));
@@ -59,8 +56,7 @@ static void test_split_cases(void **state)
     }
 }
 
-static void test_split_binary(void **state)
-{
+static void test_split_binary(void **state) {
     (void)state;
     int argc;
     sstr *argv = cfgfile_split_args("\"a\\x00b\"", 8, &argc);
@@ -76,8 +72,7 @@ static void test_split_binary(void **state)
     cfgfile_free_args(argv, argc);
 }
 
-static void test_parse_doc(void **state)
-{
+static void test_parse_doc(void **state) {
     (void)state;
     const char *text = "# a comment\n"
                        "\n"
@@ -105,8 +100,7 @@ static void test_parse_doc(void **state)
     assert_int_equal(doc.count, 0);
 }
 
-static void test_parse_error_line(void **state)
-{
+static void test_parse_error_line(void **state) {
     (void)state;
     const char *text = "port 6379\n# ok\nbind \"127.0.0.1\n";
     cfg_doc doc = {NULL, 0};
@@ -120,8 +114,7 @@ static void test_parse_error_line(void **state)
     cfgfile_doc_free(&doc);
 }
 
-static void test_read_file(void **state)
-{
+static void test_read_file(void **state) {
     (void)state;
     char path[] = "/tmp/sealkv_cfg_XXXXXX";
     int fd = mkstemp(path);
@@ -141,11 +134,10 @@ static void test_read_file(void **state)
     assert_non_null(strstr(err, "can't open config file"));
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_split_cases),     cmocka_unit_test(test_split_binary),
-        cmocka_unit_test(test_parse_doc),       cmocka_unit_test(test_parse_error_line),
+        cmocka_unit_test(test_split_cases), cmocka_unit_test(test_split_binary),
+        cmocka_unit_test(test_parse_doc),   cmocka_unit_test(test_parse_error_line),
         cmocka_unit_test(test_read_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,9 +1,9 @@
 /* test_dict.c - dict: CRUD at scale, iterators, scan across resizes, sampling. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include "../../src/core/dict.h"
 #include "../../src/core/err.h"
@@ -16,48 +16,42 @@
 
 static int g_val_frees;
 
-static void val_free(void *v)
-{
+static void val_free(void *v) {
     (void)v;
     g_val_frees++;
 }
 
 static const dict_type sstr_type = {dict_hash_sstr, dict_sstr_equal, dict_sstr_free, val_free};
 
-static sstr key_of(long i)
-{
+static sstr key_of(long i) {
     char buf[32];
     int n = snprintf(buf, sizeof(buf), "key:%ld", i);
     return sstr_new(buf, (size_t)n);
 }
 
 /* Looks key i up with a temporary sstr. */
-static dict_entry *find_i(dict *d, long i)
-{
+static dict_entry *find_i(dict *d, long i) {
     sstr k = key_of(i);
     dict_entry *de = dict_find(d, k);
     sstr_free(k);
     return de;
 }
 
-static int del_i(dict *d, long i)
-{
+static int del_i(dict *d, long i) {
     sstr k = key_of(i);
     int rc = dict_delete(d, k);
     sstr_free(k);
     return rc;
 }
 
-static dict *fill(long n)
-{
+static dict *fill(long n) {
     dict *d = dict_create(&sstr_type);
     for (long i = 0; i < n; i++)
         assert_int_equal(dict_add(d, key_of(i), (void *)(intptr_t)(i + 1)), 0);
     return d;
 }
 
-static void test_siphash_vectors(void **state)
-{
+static void test_siphash_vectors(void **state) {
     (void)state;
     /* Cross-checked with CPython 3.11's siphash13 (PYTHONHASHSEED=0 = zero key). */
     const uint8_t zero[16] = {0};
@@ -74,8 +68,7 @@ static void test_siphash_vectors(void **state)
     assert_int_not_equal(dict_hash_bytes("HeLLo", 5), dict_hash_bytes("hello", 5));
 }
 
-static void test_add_find_delete_100k(void **state)
-{
+static void test_add_find_delete_100k(void **state) {
     (void)state;
     const long n = 100000;
     size_t mem0 = sk_mem_used();
@@ -92,8 +85,7 @@ static void test_add_find_delete_100k(void **state)
     sstr_free(dup);
     for (long i = 0; i < n; i++) {
         dict_entry *de = find_i(d, i);
-        if (!de || (intptr_t)de->v.val != i + 1)
-            fail_msg("key %ld missing or wrong value", i);
+        if (!de || (intptr_t)de->v.val != i + 1) fail_msg("key %ld missing or wrong value", i);
     }
     assert_null(find_i(d, n));
     sstr k = key_of(7);
@@ -131,8 +123,7 @@ static void test_add_find_delete_100k(void **state)
     assert_int_equal(sk_mem_used(), mem0);
 }
 
-static void test_iteration_counts(void **state)
-{
+static void test_iteration_counts(void **state) {
     (void)state;
     const long n = 5000;
     dict *d = fill(n);
@@ -161,8 +152,7 @@ static void test_iteration_counts(void **state)
     dict_release(d);
 }
 
-static void test_safe_iterator_deletes(void **state)
-{
+static void test_safe_iterator_deletes(void **state) {
     (void)state;
     const long n = 3000;
     dict *d = fill(n);
@@ -173,8 +163,7 @@ static void test_safe_iterator_deletes(void **state)
     while ((de = dict_iter_next(&it)) != NULL) {
         long v = (long)(intptr_t)de->v.val - 1;
         count++;
-        if (v % 3 == 0)
-            assert_int_equal(dict_delete(d, de->key), 0); /* the current entry */
+        if (v % 3 == 0) assert_int_equal(dict_delete(d, de->key), 0); /* the current entry */
         assert_true(d->pause_rehash > 0);
     }
     dict_iter_release(&it);
@@ -190,17 +179,14 @@ typedef struct scan_ctx {
     long calls;
 } scan_ctx;
 
-static void scan_cb(void *priv, const dict_entry *de)
-{
+static void scan_cb(void *priv, const dict_entry *de) {
     scan_ctx *c = priv;
     long v = (long)(intptr_t)de->v.val - 1;
-    if (v >= 0 && v < c->n)
-        c->seen[v] = 1;
+    if (v >= 0 && v < c->n) c->seen[v] = 1;
     c->calls++;
 }
 
-static void test_scan_across_resizes(void **state)
-{
+static void test_scan_across_resizes(void **state) {
     (void)state;
     const long stable = 2000, extra = 20000;
     dict *d = fill(stable);
@@ -218,26 +204,22 @@ static void test_scan_across_resizes(void **state)
         if (phase == 0) {
             for (int j = 0; j < 50 && next_extra < stable + extra; j++, next_extra++)
                 assert_int_equal(dict_add(d, key_of(next_extra), (void *)(intptr_t)-1), 0);
-            if (next_extra == stable + extra)
-                phase = 1;
+            if (next_extra == stable + extra) phase = 1;
         } else if (next_extra > stable) {
             for (int j = 0; j < 200 && next_extra > stable; j++)
                 assert_int_equal(del_i(d, --next_extra), 0);
-            if (next_extra == stable)
-                dict_resize(d);
+            if (next_extra == stable) dict_resize(d);
         }
         assert_true(steps < 1000000);
     } while (cursor != 0);
     for (long i = 0; i < stable; i++) {
-        if (!c.seen[i])
-            fail_msg("stable key %ld never returned by scan (%ld steps)", i, steps);
+        if (!c.seen[i]) fail_msg("stable key %ld never returned by scan (%ld steps)", i, steps);
     }
     free(c.seen);
     dict_release(d);
 }
 
-static void test_scan_while_rehashing_both_ways(void **state)
-{
+static void test_scan_while_rehashing_both_ways(void **state) {
     (void)state;
     /* Scan a dict that sits mid-rehash (grow), then mid-rehash (shrink). */
     for (int shrink = 0; shrink <= 1; shrink++) {
@@ -265,15 +247,13 @@ static void test_scan_while_rehashing_both_ways(void **state)
             cursor = dict_scan(d, cursor, scan_cb, &c);
         } while (cursor != 0 && ++steps < 1000000);
         for (long i = 0; i < n; i++)
-            if (!c.seen[i])
-                fail_msg("shrink=%d: key %ld missed", shrink, i);
+            if (!c.seen[i]) fail_msg("shrink=%d: key %ld missed", shrink, i);
         free(c.seen);
         dict_release(d);
     }
 }
 
-static void test_random_and_sample(void **state)
-{
+static void test_random_and_sample(void **state) {
     (void)state;
     dict *e = dict_create(&sstr_type);
     assert_null(dict_random_entry(e));
@@ -290,8 +270,7 @@ static void test_random_and_sample(void **state)
         assert_non_null(de);
         long v = (long)(intptr_t)de->v.val - 1;
         assert_in_range(v, 0, n - 1);
-        if (!seen[v]++)
-            distinct++;
+        if (!seen[v]++) distinct++;
     }
     /* 20 draws per key on average: nearly all keys come up. */
     assert_true(distinct > n * 9 / 10);
@@ -312,8 +291,7 @@ static void test_random_and_sample(void **state)
     dict_release(d);
 }
 
-static void test_resize_policy(void **state)
-{
+static void test_resize_policy(void **state) {
     (void)state;
     dict *d = fill(4);
     while (dict_rehash_ms(d, 100))
@@ -342,8 +320,7 @@ static void test_resize_policy(void **state)
     dict_release(d);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_siphash_vectors),
         cmocka_unit_test(test_add_find_delete_100k),

@@ -1,9 +1,9 @@
 /* test_ev.c - event loop: timers, file events, barrier, re-entrancy. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include "../../src/core/err.h"
 #include "../../src/core/ev.h"
@@ -20,8 +20,7 @@ typedef struct trace {
     char ops[MAX_LOG];
 } trace;
 
-static void trace_add(trace *t, char op, int64_t id)
-{
+static void trace_add(trace *t, char op, int64_t id) {
     if (t->n < MAX_LOG) {
         t->ops[t->n] = op;
         t->ids[t->n] = id;
@@ -30,8 +29,7 @@ static void trace_add(trace *t, char op, int64_t id)
 }
 
 /* Runs iterations until cond() holds or 2 s pass. */
-static void run_until(ev_loop *loop, int *flag, int want)
-{
+static void run_until(ev_loop *loop, int *flag, int want) {
     int64_t deadline = ev_now_ms() + 2000;
     while (*flag < want && ev_now_ms() < deadline)
         ev_run_once(loop, 50);
@@ -40,8 +38,7 @@ static void run_until(ev_loop *loop, int *flag, int want)
 static trace g_trace;
 static int g_count;
 
-static int64_t once_cb(ev_loop *loop, int64_t id, void *data)
-{
+static int64_t once_cb(ev_loop *loop, int64_t id, void *data) {
     (void)loop;
     trace_add(&g_trace, 't', (int64_t)(intptr_t)data);
     (void)id;
@@ -49,8 +46,7 @@ static int64_t once_cb(ev_loop *loop, int64_t id, void *data)
     return EV_TIMER_STOP;
 }
 
-static void test_timers_in_order(void **state)
-{
+static void test_timers_in_order(void **state) {
     (void)state;
     memset(&g_trace, 0, sizeof(g_trace));
     g_count = 0;
@@ -73,8 +69,7 @@ static void test_timers_in_order(void **state)
     ev_destroy(loop);
 }
 
-static int64_t periodic_cb(ev_loop *loop, int64_t id, void *data)
-{
+static int64_t periodic_cb(ev_loop *loop, int64_t id, void *data) {
     (void)loop;
     (void)id;
     int *n = data;
@@ -82,8 +77,7 @@ static int64_t periodic_cb(ev_loop *loop, int64_t id, void *data)
     return *n >= 5 ? EV_TIMER_STOP : 5;
 }
 
-static void test_periodic_timer(void **state)
-{
+static void test_periodic_timer(void **state) {
     (void)state;
     int n = 0;
     ev_loop *loop = ev_create(64);
@@ -97,16 +91,14 @@ static void test_periodic_timer(void **state)
 }
 
 /* A timer re-arming with 0 ms must not spin forever inside one pass. */
-static int64_t zero_cb(ev_loop *loop, int64_t id, void *data)
-{
+static int64_t zero_cb(ev_loop *loop, int64_t id, void *data) {
     (void)loop;
     (void)id;
     (*(int *)data)++;
     return 0;
 }
 
-static void test_zero_rearm_one_per_pass(void **state)
-{
+static void test_zero_rearm_one_per_pass(void **state) {
     (void)state;
     int n = 0;
     ev_loop *loop = ev_create(64);
@@ -121,8 +113,7 @@ static void test_zero_rearm_one_per_pass(void **state)
 
 static int64_t g_victim;
 
-static int64_t killer_cb(ev_loop *loop, int64_t id, void *data)
-{
+static int64_t killer_cb(ev_loop *loop, int64_t id, void *data) {
     (void)data;
     trace_add(&g_trace, 'k', id);
     g_count++;
@@ -131,8 +122,7 @@ static int64_t killer_cb(ev_loop *loop, int64_t id, void *data)
     return 1;                                    /* ignored: deleted */
 }
 
-static int64_t victim_cb(ev_loop *loop, int64_t id, void *data)
-{
+static int64_t victim_cb(ev_loop *loop, int64_t id, void *data) {
     (void)loop;
     (void)data;
     trace_add(&g_trace, 'v', id);
@@ -140,8 +130,7 @@ static int64_t victim_cb(ev_loop *loop, int64_t id, void *data)
     return EV_TIMER_STOP;
 }
 
-static void test_delete_timer_in_callback(void **state)
-{
+static void test_delete_timer_in_callback(void **state) {
     (void)state;
     memset(&g_trace, 0, sizeof(g_trace));
     g_count = 0;
@@ -157,8 +146,7 @@ static void test_delete_timer_in_callback(void **state)
     ev_destroy(loop);
 }
 
-static void test_timer_caps_wait(void **state)
-{
+static void test_timer_caps_wait(void **state) {
     (void)state;
     int n = 0;
     ev_loop *loop = ev_create(64);
@@ -178,8 +166,7 @@ typedef struct pipe_ctx {
     int norder;
 } pipe_ctx;
 
-static void on_read(ev_loop *loop, int fd, void *data, int mask)
-{
+static void on_read(ev_loop *loop, int fd, void *data, int mask) {
     (void)loop;
     pipe_ctx *c = data;
     assert_int_equal(mask, EV_READABLE);
@@ -187,22 +174,18 @@ static void on_read(ev_loop *loop, int fd, void *data, int mask)
     ssize_t r = read(fd, buf, sizeof(buf));
     assert_true(r > 0);
     c->reads++;
-    if (c->norder < 8)
-        c->order[c->norder++] = 'r';
+    if (c->norder < 8) c->order[c->norder++] = 'r';
 }
 
-static void on_write(ev_loop *loop, int fd, void *data, int mask)
-{
+static void on_write(ev_loop *loop, int fd, void *data, int mask) {
     pipe_ctx *c = data;
     assert_int_equal(mask, EV_WRITABLE);
     c->writes++;
-    if (c->norder < 8)
-        c->order[c->norder++] = 'w';
+    if (c->norder < 8) c->order[c->norder++] = 'w';
     ev_del_file(loop, fd, EV_WRITABLE);
 }
 
-static void test_file_events_socketpair(void **state)
-{
+static void test_file_events_socketpair(void **state) {
     (void)state;
     pipe_ctx c = {0};
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, c.fds), 0);
@@ -228,8 +211,7 @@ static void test_file_events_socketpair(void **state)
     close(c.fds[1]);
 }
 
-static void test_barrier_order(void **state)
-{
+static void test_barrier_order(void **state) {
     (void)state;
     for (int barrier = 0; barrier <= 1; barrier++) {
         pipe_ctx c = {0};
@@ -258,8 +240,7 @@ typedef struct closer {
 
 /* Deletes everything and closes its own fd from inside the read handler; the
  * write handler of the same fd must then not run. */
-static void close_self(ev_loop *loop, int fd, void *data, int mask)
-{
+static void close_self(ev_loop *loop, int fd, void *data, int mask) {
     (void)mask;
     closer *c = data;
     c->calls++;
@@ -268,8 +249,7 @@ static void close_self(ev_loop *loop, int fd, void *data, int mask)
     c->fds[0] = -1;
 }
 
-static void test_handler_deletes_itself(void **state)
-{
+static void test_handler_deletes_itself(void **state) {
     (void)state;
     closer c = {0};
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, c.fds), 0);
@@ -284,26 +264,74 @@ static void test_handler_deletes_itself(void **state)
     close(c.fds[1]);
 }
 
-static int g_before;
+typedef struct pair_ctx {
+    int a[2];
+    int b[2];
+    int calls_a;
+    int calls_b;
+    int big_fd;
+} pair_ctx;
 
-static void before_sleep(ev_loop *loop, void *data)
-{
-    (void)data;
-    g_before++;
-    if (g_before == 3)
-        ev_stop(loop);
+/* Whichever of the two fires first deletes and closes the other one, and
+ * registers a high fd (growing the table) - the other must not run. */
+static void kill_other(ev_loop *loop, int fd, void *data, int mask) {
+    (void)mask;
+    pair_ctx *c = data;
+    int other = fd == c->a[0] ? c->b[0] : c->a[0];
+    if (fd == c->a[0])
+        c->calls_a++;
+    else
+        c->calls_b++;
+    if (other < 0) return;
+    ev_del_file(loop, other, EV_READABLE);
+    close(other);
+    if (other == c->a[0])
+        c->a[0] = -1;
+    else
+        c->b[0] = -1;
+    c->big_fd = dup2(c->a[1], 900);
+    assert_true(c->big_fd == 900);
+    assert_int_equal(ev_add_file(loop, c->big_fd, EV_WRITABLE, kill_other, c), 0);
 }
 
-static int64_t tick_cb(ev_loop *loop, int64_t id, void *data)
-{
+static void test_handler_closes_other_fd(void **state) {
+    (void)state;
+    pair_ctx c = {.big_fd = -1};
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, c.a), 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, c.b), 0);
+    ev_loop *loop = ev_create(16);
+    assert_int_equal(write(c.a[1], "x", 1), 1);
+    assert_int_equal(write(c.b[1], "x", 1), 1);
+    assert_int_equal(ev_add_file(loop, c.a[0], EV_READABLE, kill_other, &c), 0);
+    assert_int_equal(ev_add_file(loop, c.b[0], EV_READABLE, kill_other, &c), 0);
+    assert_int_equal(ev_run_once(loop, 100), 1);
+    assert_int_equal(c.calls_a + c.calls_b, 1);
+    assert_int_equal(ev_get_file_mask(loop, 900), EV_WRITABLE);
+    ev_del_file(loop, 900, EV_WRITABLE);
+    ev_destroy(loop);
+    close(900);
+    for (int i = 0; i < 2; i++) {
+        if (c.a[i] >= 0) close(c.a[i]);
+        if (c.b[i] >= 0) close(c.b[i]);
+    }
+}
+
+static int g_before;
+
+static void before_sleep(ev_loop *loop, void *data) {
+    (void)data;
+    g_before++;
+    if (g_before == 3) ev_stop(loop);
+}
+
+static int64_t tick_cb(ev_loop *loop, int64_t id, void *data) {
     (void)loop;
     (void)id;
     (void)data;
     return 1;
 }
 
-static void test_run_and_stop(void **state)
-{
+static void test_run_and_stop(void **state) {
     (void)state;
     g_before = 0;
     ev_loop *loop = ev_create(64);
@@ -314,8 +342,7 @@ static void test_run_and_stop(void **state)
     ev_destroy(loop);
 }
 
-static void test_clocks(void **state)
-{
+static void test_clocks(void **state) {
     (void)state;
     int64_t a = ev_now_ms(), b = ev_now_us(), w = ev_wall_ms();
     assert_true(a > 0);
@@ -325,8 +352,7 @@ static void test_clocks(void **state)
     assert_true(ev_now_us() - b >= 2000);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timers_in_order),
         cmocka_unit_test(test_periodic_timer),
@@ -336,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_file_events_socketpair),
         cmocka_unit_test(test_barrier_order),
         cmocka_unit_test(test_handler_deletes_itself),
+        cmocka_unit_test(test_handler_closes_other_fd),
         cmocka_unit_test(test_run_and_stop),
         cmocka_unit_test(test_clocks),
     };

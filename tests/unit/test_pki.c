@@ -37,42 +37,48 @@ static const char *srv_ips[] = {"127.0.0.1", "::1"};
 static const char *srv_uris[] = {"sealkv://c1/node/7/control"};
 static const char *srv_emails[] = {"ops@example.com"};
 
-static pki_key *gen(pki_key_type t)
-{
+static pki_key *gen(pki_key_type t) {
     char err[256] = "";
     pki_key *k = NULL;
     int rc = pki_key_generate(t, &k, err, sizeof(err));
-    if (rc != 0)
-        fprintf(stderr, "keygen: %s\n", err);
+    if (rc != 0) fprintf(stderr, "keygen: %s\n", err);
     assert_int_equal(rc, 0);
     assert_non_null(k);
     return k;
 }
 
 static pki_cert *issue(const pki_key *key, const pki_names *names, pki_usage usage,
-                       const pki_cert *ca, const pki_key *ca_key)
-{
+                       const pki_cert *ca, const pki_key *ca_key) {
     char err[256] = "";
-    pki_issue_req req = {.subject_key = key, .names = names, .usage = usage, .days = 30,
-                         .issuer = ca, .issuer_key = ca_key};
+    pki_issue_req req = {.subject_key = key,
+                         .names = names,
+                         .usage = usage,
+                         .days = 30,
+                         .issuer = ca,
+                         .issuer_key = ca_key};
     pki_cert *c = NULL;
     int rc = pki_cert_issue(&req, &c, err, sizeof(err));
-    if (rc != 0)
-        fprintf(stderr, "issue: %s\n", err);
+    if (rc != 0) fprintf(stderr, "issue: %s\n", err);
     assert_int_equal(rc, 0);
     return c;
 }
 
-static int setup(void **state)
-{
+static int setup(void **state) {
     fixture *f = sk_calloc(1, sizeof(*f));
     f->ca_key = gen(PKI_KEY_EC_P256);
     f->srv_key = gen(PKI_KEY_RSA2048);
     f->cli_key = gen(PKI_KEY_EC_P256);
     pki_names ca_names = {.cn = "Test CA"};
     f->ca = issue(f->ca_key, &ca_names, PKI_USE_CA, NULL, NULL);
-    pki_names srv = {.cn = "server", .dns = srv_dns, .ndns = 3, .ips = srv_ips, .nips = 2,
-                     .uris = srv_uris, .nuris = 1, .emails = srv_emails, .nemails = 1};
+    pki_names srv = {.cn = "server",
+                     .dns = srv_dns,
+                     .ndns = 3,
+                     .ips = srv_ips,
+                     .nips = 2,
+                     .uris = srv_uris,
+                     .nuris = 1,
+                     .emails = srv_emails,
+                     .nemails = 1};
     f->srv = issue(f->srv_key, &srv, PKI_USE_SERVER, f->ca, f->ca_key);
     pki_names cli = {.cn = "alice"};
     f->cli = issue(f->cli_key, &cli, PKI_USE_CLIENT, f->ca, f->ca_key);
@@ -80,8 +86,7 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
+static int teardown(void **state) {
     fixture *f = *state;
     pki_cert_free(f->ca);
     pki_cert_free(f->srv);
@@ -95,8 +100,7 @@ static int teardown(void **state)
 
 /* ---- issue and verify --------------------------------------------------- */
 
-static void test_chain_verifies(void **state)
-{
+static void test_chain_verifies(void **state) {
     fixture *f = *state;
     char err[256] = "";
     assert_int_equal(pki_cert_verify(f->srv, f->ca, err, sizeof(err)), 0);
@@ -104,8 +108,7 @@ static void test_chain_verifies(void **state)
     assert_int_equal(pki_cert_verify(f->ca, f->ca, err, sizeof(err)), 0);
 }
 
-static void test_foreign_ca_rejected(void **state)
-{
+static void test_foreign_ca_rejected(void **state) {
     fixture *f = *state;
     pki_key *k = gen(PKI_KEY_EC_P256);
     pki_names n = {.cn = "Test CA"}; /* same name, different key */
@@ -117,13 +120,16 @@ static void test_foreign_ca_rejected(void **state)
     pki_key_free(k);
 }
 
-static void test_expired_rejected(void **state)
-{
+static void test_expired_rejected(void **state) {
     fixture *f = *state;
     pki_names n = {.cn = "old", .dns = srv_dns, .ndns = 1};
-    pki_issue_req req = {.subject_key = f->cli_key, .names = &n, .usage = PKI_USE_CLIENT,
-                         .valid_from = 1000000000, .valid_to = 1000086400,
-                         .issuer = f->ca, .issuer_key = f->ca_key};
+    pki_issue_req req = {.subject_key = f->cli_key,
+                         .names = &n,
+                         .usage = PKI_USE_CLIENT,
+                         .valid_from = 1000000000,
+                         .valid_to = 1000086400,
+                         .issuer = f->ca,
+                         .issuer_key = f->ca_key};
     pki_cert *c = NULL;
     char err[256] = "";
     assert_int_equal(pki_cert_issue(&req, &c, err, sizeof(err)), 0);
@@ -132,8 +138,7 @@ static void test_expired_rejected(void **state)
     pki_cert_free(c);
 }
 
-static void test_extensions(void **state)
-{
+static void test_extensions(void **state) {
     fixture *f = *state;
     X509 *ca = pki_cert_x509(f->ca), *srv = pki_cert_x509(f->srv), *cli = pki_cert_x509(f->cli);
     assert_int_equal(X509_get_version(srv), X509_VERSION_3);
@@ -148,33 +153,34 @@ static void test_extensions(void **state)
     assert_int_equal(X509_get_extended_key_usage(cli), XKU_SSL_CLIENT);
     assert_non_null(X509_get0_subject_key_id(srv));
     assert_non_null(X509_get0_authority_key_id(srv));
-    assert_int_equal(ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(srv),
-                                           X509_get0_subject_key_id(ca)),
-                     0);
+    assert_int_equal(
+        ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(srv), X509_get0_subject_key_id(ca)), 0);
     assert_int_equal(X509_get_signature_nid(srv), NID_ecdsa_with_SHA256);
     /* Serials are 128 random bits: two certificates never share one. */
-    assert_int_not_equal(
-        ASN1_INTEGER_cmp(X509_get0_serialNumber(srv), X509_get0_serialNumber(cli)), 0);
+    assert_int_not_equal(ASN1_INTEGER_cmp(X509_get0_serialNumber(srv), X509_get0_serialNumber(cli)),
+                         0);
 }
 
-static void test_both_usage(void **state)
-{
+static void test_both_usage(void **state) {
     fixture *f = *state;
     pki_names n = {.uris = srv_uris, .nuris = 1};
     pki_cert *c = issue(f->cli_key, &n, PKI_USE_BOTH, f->ca, f->ca_key);
-    assert_int_equal(X509_get_extended_key_usage(pki_cert_x509(c)), XKU_SSL_SERVER | XKU_SSL_CLIENT);
+    assert_int_equal(X509_get_extended_key_usage(pki_cert_x509(c)),
+                     XKU_SSL_SERVER | XKU_SSL_CLIENT);
     pki_cert_free(c);
 }
 
-static void test_issue_errors(void **state)
-{
+static void test_issue_errors(void **state) {
     fixture *f = *state;
     char err[256] = "";
     pki_cert *c = NULL;
     const char *bad_ip[] = {"1.2.3"};
     pki_names n1 = {.cn = "x", .ips = bad_ip, .nips = 1};
-    pki_issue_req req = {.subject_key = f->cli_key, .names = &n1, .usage = PKI_USE_SERVER,
-                         .issuer = f->ca, .issuer_key = f->ca_key};
+    pki_issue_req req = {.subject_key = f->cli_key,
+                         .names = &n1,
+                         .usage = PKI_USE_SERVER,
+                         .issuer = f->ca,
+                         .issuer_key = f->ca_key};
     assert_int_equal(pki_cert_issue(&req, &c, err, sizeof(err)), SK_EINVAL);
     assert_non_null(strstr(err, "1.2.3"));
     assert_null(c);
@@ -204,16 +210,13 @@ static void test_issue_errors(void **state)
 
 /* ---- info ---------------------------------------------------------------- */
 
-static int has_san(const pki_cert_info *info, const char *want)
-{
+static int has_san(const pki_cert_info *info, const char *want) {
     for (size_t i = 0; i < info->nsans; i++)
-        if (strcmp(info->sans[i], want) == 0)
-            return 1;
+        if (strcmp(info->sans[i], want) == 0) return 1;
     return 0;
 }
 
-static void test_info_fields(void **state)
-{
+static void test_info_fields(void **state) {
     fixture *f = *state;
     pki_cert_info info;
     assert_int_equal(pki_cert_get_info(f->srv, &info), 0);
@@ -254,13 +257,15 @@ static void test_info_fields(void **state)
     pki_cert_info_free(&info);
 }
 
-static void test_info_fixed_validity(void **state)
-{
+static void test_info_fixed_validity(void **state) {
     fixture *f = *state;
     /* After 2049 RFC 5280 needs GeneralizedTime; both forms must convert. */
-    pki_issue_req req = {.subject_key = f->cli_key, .usage = PKI_USE_CLIENT,
-                         .valid_from = 1700000000, .valid_to = 2600000000LL,
-                         .issuer = f->ca, .issuer_key = f->ca_key};
+    pki_issue_req req = {.subject_key = f->cli_key,
+                         .usage = PKI_USE_CLIENT,
+                         .valid_from = 1700000000,
+                         .valid_to = 2600000000LL,
+                         .issuer = f->ca,
+                         .issuer_key = f->ca_key};
     pki_names n = {.cn = "t"};
     req.names = &n;
     pki_cert *c = NULL;
@@ -276,8 +281,7 @@ static void test_info_fixed_validity(void **state)
 
 /* ---- identity matching -------------------------------------------------- */
 
-static void test_name_matches_san_kinds(void **state)
-{
+static void test_name_matches_san_kinds(void **state) {
     fixture *f = *state;
     X509 *x = pki_cert_x509(f->srv);
     assert_int_equal(pki_x509_name_matches(x, "localhost"), 1);
@@ -298,8 +302,7 @@ static void test_name_matches_san_kinds(void **state)
     assert_int_equal(pki_x509_name_matches(NULL, "*"), 0);
 }
 
-static void test_name_matches_cn_only(void **state)
-{
+static void test_name_matches_cn_only(void **state) {
     fixture *f = *state;
     X509 *x = pki_cert_x509(f->cli);
     assert_int_equal(pki_x509_name_matches(x, "alice"), 1);
@@ -309,8 +312,7 @@ static void test_name_matches_cn_only(void **state)
 }
 
 /* A self-signed certificate whose CN and DNS SAN are "good.example\0.evil". */
-static X509 *nul_cert(int in_cn, int in_san)
-{
+static X509 *nul_cert(int in_cn, int in_san) {
     static const char bad[] = "good.example\0.evil";
     int badlen = (int)sizeof(bad) - 1;
     EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
@@ -322,8 +324,8 @@ static X509 *nul_cert(int in_cn, int in_san)
     X509_NAME *name = X509_get_subject_name(x);
     const char *cn = in_cn ? bad : "plain";
     assert_int_equal(X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
-                                                (const unsigned char *)cn,
-                                                in_cn ? badlen : -1, -1, 0),
+                                                (const unsigned char *)cn, in_cn ? badlen : -1, -1,
+                                                0),
                      1);
     assert_int_equal(ASN1_STRING_length(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, 0))),
                      in_cn ? badlen : 5);
@@ -346,8 +348,7 @@ static X509 *nul_cert(int in_cn, int in_san)
     return x;
 }
 
-static void test_nul_in_cn_rejected(void **state)
-{
+static void test_nul_in_cn_rejected(void **state) {
     (void)state;
     X509 *x = nul_cert(1, 0);
     assert_int_equal(pki_x509_name_matches(x, "good.example"), 0);
@@ -361,8 +362,7 @@ static void test_nul_in_cn_rejected(void **state)
     X509_free(x);
 }
 
-static void test_nul_in_san_rejected(void **state)
-{
+static void test_nul_in_san_rejected(void **state) {
     (void)state;
     X509 *x = nul_cert(0, 1);
     assert_int_equal(pki_x509_name_matches(x, "good.example"), 0);
@@ -377,8 +377,7 @@ static void test_nul_in_san_rejected(void **state)
     X509_free(x);
 }
 
-static void test_host_matches(void **state)
-{
+static void test_host_matches(void **state) {
     fixture *f = *state;
     X509 *x = pki_cert_x509(f->srv);
     assert_int_equal(pki_x509_host_matches(x, "localhost"), 1);
@@ -390,7 +389,7 @@ static void test_host_matches(void **state)
     assert_int_equal(pki_x509_host_matches(x, "::1"), 1);
     assert_int_equal(pki_x509_host_matches(x, "0:0:0:0:0:0:0:1"), 1);
     assert_int_equal(pki_x509_host_matches(x, "127.0.0.2"), 0);
-    assert_int_equal(pki_x509_host_matches(x, "server"), 0); /* CN ignored: DNS SANs exist */
+    assert_int_equal(pki_x509_host_matches(x, "server"), 0);        /* CN ignored: DNS SANs exist */
     assert_int_equal(pki_x509_host_matches(x, "*.example.com"), 0); /* no glob here */
     assert_int_equal(pki_x509_host_matches(x, ""), 0);
     /* No DNS SAN: the CN is the host name (RFC 6125 fallback). */
@@ -398,8 +397,7 @@ static void test_host_matches(void **state)
     assert_int_equal(pki_x509_host_matches(pki_cert_x509(f->cli), "bob"), 0);
 }
 
-static void test_no_partial_wildcard(void **state)
-{
+static void test_no_partial_wildcard(void **state) {
     fixture *f = *state;
     const char *dns[] = {"w*.example.org"};
     pki_names n = {.cn = "p", .dns = dns, .ndns = 1};
@@ -410,8 +408,7 @@ static void test_no_partial_wildcard(void **state)
 
 /* ---- CSR ---------------------------------------------------------------- */
 
-static void test_csr_roundtrip(void **state)
-{
+static void test_csr_roundtrip(void **state) {
     fixture *f = *state;
     pki_key *k = gen(PKI_KEY_EC_P256);
     const char *uris[] = {"sealkv://c1/node/3/control"};
@@ -424,8 +421,7 @@ static void test_csr_roundtrip(void **state)
     pki_cert *c = NULL;
     int rc = pki_csr_sign(pem, strlen(pem), f->ca, f->ca_key, PKI_USE_BOTH, 45, NULL, &c, err,
                           sizeof(err));
-    if (rc != 0)
-        fprintf(stderr, "csr_sign: %s\n", err);
+    if (rc != 0) fprintf(stderr, "csr_sign: %s\n", err);
     assert_int_equal(rc, 0);
     assert_int_equal(pki_cert_verify(c, f->ca, err, sizeof(err)), 0);
     pki_cert_info info;
@@ -444,8 +440,8 @@ static void test_csr_roundtrip(void **state)
     pki_cert *c2 = NULL;
     const char *odns[] = {"only.example"};
     pki_names over = {.cn = "forced", .dns = odns, .ndns = 1};
-    assert_int_equal(pki_csr_sign(pem, strlen(pem), f->ca, f->ca_key, PKI_USE_CLIENT, 1, &over,
-                                  &c2, err, sizeof(err)),
+    assert_int_equal(pki_csr_sign(pem, strlen(pem), f->ca, f->ca_key, PKI_USE_CLIENT, 1, &over, &c2,
+                                  err, sizeof(err)),
                      0);
     assert_int_equal(pki_cert_get_info(c2, &info), 0);
     assert_string_equal(info.subject, "CN=forced");
@@ -460,8 +456,7 @@ static void test_csr_roundtrip(void **state)
 
 /* A CSR built by hand asking for CA:TRUE and keyCertSign; signed by
  * sign_key (which may differ from the key in the CSR). */
-static char *hostile_csr(EVP_PKEY *key, EVP_PKEY *sign_key)
-{
+static char *hostile_csr(EVP_PKEY *key, EVP_PKEY *sign_key) {
     X509_REQ *req = X509_REQ_new();
     X509_NAME *name = X509_NAME_new();
     X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
@@ -470,10 +465,10 @@ static char *hostile_csr(EVP_PKEY *key, EVP_PKEY *sign_key)
     X509_NAME_free(name);
     X509_REQ_set_pubkey(req, key);
     STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
-    sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints,
-                                                     "critical,CA:TRUE"));
-    sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, NULL, NID_key_usage,
-                                                     "critical,keyCertSign,cRLSign"));
+    sk_X509_EXTENSION_push(
+        exts, X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints, "critical,CA:TRUE"));
+    sk_X509_EXTENSION_push(
+        exts, X509V3_EXT_conf_nid(NULL, NULL, NID_key_usage, "critical,keyCertSign,cRLSign"));
     assert_int_equal(X509_REQ_add_extensions(req, exts), 1);
     sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
     assert_true(X509_REQ_sign(req, sign_key, EVP_sha256()) > 0);
@@ -489,8 +484,7 @@ static char *hostile_csr(EVP_PKEY *key, EVP_PKEY *sign_key)
     return out;
 }
 
-static void test_csr_ca_true_ignored(void **state)
-{
+static void test_csr_ca_true_ignored(void **state) {
     fixture *f = *state;
     EVP_PKEY *pk = pki_key_evp(f->cli_key);
     char *pem = hostile_csr(pk, pk);
@@ -498,8 +492,7 @@ static void test_csr_ca_true_ignored(void **state)
     char err[256] = "";
     int rc = pki_csr_sign(pem, strlen(pem), f->ca, f->ca_key, PKI_USE_CLIENT, 1, NULL, &c, err,
                           sizeof(err));
-    if (rc != 0)
-        fprintf(stderr, "csr_sign: %s\n", err);
+    if (rc != 0) fprintf(stderr, "csr_sign: %s\n", err);
     assert_int_equal(rc, 0);
     X509 *x = pki_cert_x509(c);
     assert_int_equal(X509_check_ca(x), 0);
@@ -513,8 +506,7 @@ static void test_csr_ca_true_ignored(void **state)
     sk_free(pem);
 }
 
-static void test_csr_bad_signature(void **state)
-{
+static void test_csr_bad_signature(void **state) {
     fixture *f = *state;
     /* Public key of cli, signed with srv's key: no proof of possession. */
     char *pem = hostile_csr(pki_key_evp(f->cli_key), pki_key_evp(f->srv_key));
@@ -526,23 +518,74 @@ static void test_csr_bad_signature(void **state)
     assert_null(c);
     assert_non_null(strstr(err, "signature"));
     sk_free(pem);
-    assert_int_equal(pki_csr_sign("garbage", 7, f->ca, f->ca_key, PKI_USE_CLIENT, 1, NULL, &c,
+    assert_int_equal(
+        pki_csr_sign("garbage", 7, f->ca, f->ca_key, PKI_USE_CLIENT, 1, NULL, &c, err, sizeof(err)),
+        SK_ECERT);
+    assert_int_equal(
+        pki_csr_sign("x", 1, f->ca, f->ca_key, PKI_USE_CA, 1, NULL, &c, err, sizeof(err)),
+        SK_EINVAL);
+}
+
+static void test_csr_nul_san_refused(void **state) {
+    fixture *f = *state;
+    static const char bad[] = "good.example\0.evil";
+    X509_REQ *req = X509_REQ_new();
+    X509_REQ_set_pubkey(req, pki_key_evp(f->cli_key));
+    GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
+    GENERAL_NAME *g = GENERAL_NAME_new();
+    ASN1_IA5STRING *ia5 = ASN1_IA5STRING_new();
+    ASN1_STRING_set(ia5, bad, (int)sizeof(bad) - 1);
+    GENERAL_NAME_set0_value(g, GEN_DNS, ia5);
+    sk_GENERAL_NAME_push(gens, g);
+    STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+    sk_X509_EXTENSION_push(exts, X509V3_EXT_i2d(NID_subject_alt_name, 0, gens));
+    assert_int_equal(X509_REQ_add_extensions(req, exts), 1);
+    assert_true(X509_REQ_sign(req, pki_key_evp(f->cli_key), EVP_sha256()) > 0);
+    BIO *bio = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509_REQ(bio, req);
+    char *pem = NULL;
+    long len = BIO_get_mem_data(bio, &pem);
+    pki_cert *c = NULL;
+    char err[256] = "";
+    assert_int_equal(pki_csr_sign(pem, (size_t)len, f->ca, f->ca_key, PKI_USE_SERVER, 1, NULL, &c,
                                   err, sizeof(err)),
                      SK_ECERT);
-    assert_int_equal(pki_csr_sign("x", 1, f->ca, f->ca_key, PKI_USE_CA, 1, NULL, &c, err,
-                                  sizeof(err)),
-                     SK_EINVAL);
+    assert_null(c);
+    assert_non_null(strstr(err, "malformed"));
+    BIO_free(bio);
+    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+    GENERAL_NAMES_free(gens);
+    X509_REQ_free(req);
+}
+
+static void test_csr_create_bad_names(void **state) {
+    fixture *f = *state;
+    const char *ips[] = {"300.1.1.1"};
+    pki_names n = {.cn = "x", .ips = ips, .nips = 1};
+    char *pem = NULL;
+    char err[256] = "";
+    assert_int_equal(pki_csr_create(f->cli_key, &n, &pem, err, sizeof(err)), SK_EINVAL);
+    assert_null(pem);
+    assert_non_null(strstr(err, "300.1.1.1"));
+    /* A CN alone is a valid request. */
+    pki_names cn_only = {.cn = "just-a-cn"};
+    assert_int_equal(pki_csr_create(f->cli_key, &cn_only, &pem, err, sizeof(err)), 0);
+    pki_cert *c = NULL;
+    assert_int_equal(pki_csr_sign(pem, strlen(pem), f->ca, f->ca_key, PKI_USE_CLIENT, 1, NULL, &c,
+                                  err, sizeof(err)),
+                     0);
+    assert_int_equal(pki_x509_name_matches(pki_cert_x509(c), "just-a-cn"), 1);
+    pki_cert_free(c);
+    sk_free(pem);
 }
 
 /* ---- files -------------------------------------------------------------- */
 
-static void tmp_path(char *buf, size_t len, const char *name)
-{
+static void tmp_path(char *buf, size_t len, const char *name) {
     snprintf(buf, len, "/tmp/test_pki.%ld.%s", (long)getpid(), name);
 }
 
-static void test_key_file_mode(void **state)
-{
+static void test_key_file_mode(void **state) {
     fixture *f = *state;
     char path[256], err[256] = "";
     tmp_path(path, sizeof(path), "key.pem");
@@ -567,8 +610,7 @@ static void test_key_file_mode(void **state)
     assert_non_null(strstr(err, path));
 }
 
-static void test_key_encrypted(void **state)
-{
+static void test_key_encrypted(void **state) {
     fixture *f = *state;
     char path[256], err[256] = "";
     tmp_path(path, sizeof(path), "enc.pem");
@@ -589,8 +631,7 @@ static void test_key_encrypted(void **state)
     unlink(path);
 }
 
-static void test_cert_pem_roundtrip(void **state)
-{
+static void test_cert_pem_roundtrip(void **state) {
     fixture *f = *state;
     char path[256], err[256] = "";
     tmp_path(path, sizeof(path), "cert.pem");
@@ -602,6 +643,19 @@ static void test_cert_pem_roundtrip(void **state)
     assert_int_equal(pki_cert_load(path, &c, err, sizeof(err)), 0);
     assert_int_equal(X509_cmp(pki_cert_x509(c), pki_cert_x509(f->srv)), 0);
     pki_cert_free(c);
+    /* DER is read too. */
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(i2d_X509_fp(fp, pki_cert_x509(f->srv)), 1);
+    fclose(fp);
+    assert_int_equal(pki_cert_load(path, &c, err, sizeof(err)), 0);
+    assert_int_equal(X509_cmp(pki_cert_x509(c), pki_cert_x509(f->srv)), 0);
+    pki_cert_free(c);
+    /* A key is not a certificate. */
+    assert_int_equal(pki_key_save(f->cli_key, path, err, sizeof(err)), 0);
+    assert_int_equal(pki_cert_load(path, &c, err, sizeof(err)), SK_ECERT);
+    assert_null(c);
+    assert_null(strstr(err, "PRIVATE"));
     unlink(path);
 
     char *pem = pki_cert_to_pem(f->cli);
@@ -615,8 +669,7 @@ static void test_cert_pem_roundtrip(void **state)
     assert_non_null(strstr(err, "cannot parse"));
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chain_verifies),
         cmocka_unit_test(test_foreign_ca_rejected),
@@ -635,6 +688,8 @@ int main(void)
         cmocka_unit_test(test_csr_roundtrip),
         cmocka_unit_test(test_csr_ca_true_ignored),
         cmocka_unit_test(test_csr_bad_signature),
+        cmocka_unit_test(test_csr_nul_san_refused),
+        cmocka_unit_test(test_csr_create_bad_names),
         cmocka_unit_test(test_key_file_mode),
         cmocka_unit_test(test_key_encrypted),
         cmocka_unit_test(test_cert_pem_roundtrip),

@@ -1,16 +1,15 @@
 /* test_sbuf.c - sbuf: append, printf, consume, trim, NUL termination. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include "../../src/core/sbuf.h"
 
 #include <string.h>
 
-static void test_append(void **state)
-{
+static void test_append(void **state) {
     (void)state;
     sbuf b = SBUF_INIT;
     assert_null(b.data);
@@ -32,8 +31,7 @@ static void test_append(void **state)
     sbuf_free(&b);
 }
 
-static void test_appendf(void **state)
-{
+static void test_appendf(void **state) {
     (void)state;
     sbuf b;
     sbuf_init(&b);
@@ -50,8 +48,7 @@ static void test_appendf(void **state)
     sbuf_free(&b);
 }
 
-static void test_consume_and_set_len(void **state)
-{
+static void test_consume_and_set_len(void **state) {
     (void)state;
     sbuf b = SBUF_INIT;
     sbuf_append_str(&b, "hello world");
@@ -68,8 +65,7 @@ static void test_consume_and_set_len(void **state)
     sbuf_free(&b);
 }
 
-static void test_large_and_trim(void **state)
-{
+static void test_large_and_trim(void **state) {
     (void)state;
     sbuf b = SBUF_INIT;
     for (int i = 0; i < 100000; i++)
@@ -91,8 +87,7 @@ static void test_large_and_trim(void **state)
     sbuf_free(&b);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_append),
         cmocka_unit_test(test_appendf),

@@ -1,17 +1,16 @@
 /* test_sstr.c - sstr: creation, growth across header types, range, cmp. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include "../../src/core/mem.h"
 #include "../../src/core/sstr.h"
 
 #include <string.h>
 
-static void test_new_and_len(void **state)
-{
+static void test_new_and_len(void **state) {
     (void)state;
     sstr s = sstr_new("ab\0cd", 5);
     assert_int_equal(sstr_len(s), 5);
@@ -35,8 +34,7 @@ static void test_new_and_len(void **state)
     sstr_free(NULL);
 }
 
-static void test_growth_across_types(void **state)
-{
+static void test_growth_across_types(void **state) {
     (void)state;
     size_t before = sk_mem_used();
     sstr s = sstr_empty();
@@ -50,8 +48,7 @@ static void test_growth_across_types(void **state)
         assert_int_equal(sstr_len(s), i + 1);
     }
     for (size_t i = 0; i < 70000; i++) {
-        if (s[i] != (char)('a' + i % 26))
-            fail_msg("byte %zu is %c", i, s[i]);
+        if (s[i] != (char)('a' + i % 26)) fail_msg("byte %zu is %c", i, s[i]);
     }
     assert_int_equal(s[70000], '\0');
     /* 32-bit header now: 4 + 4 + 1 bytes. */
@@ -74,8 +71,7 @@ static void test_growth_across_types(void **state)
     assert_int_equal(sk_mem_used(), before);
 }
 
-static void test_make_room_greedy(void **state)
-{
+static void test_make_room_greedy(void **state) {
     (void)state;
     sstr s = sstr_from_cstr("x");
     s = sstr_make_room(s, 10);
@@ -92,8 +88,7 @@ static void test_make_room_greedy(void **state)
     sstr_free(s);
 }
 
-static void test_cat_variants(void **state)
-{
+static void test_cat_variants(void **state) {
     (void)state;
     sstr s = sstr_from_cstr("foo");
     s = sstr_cat_cstr(s, "bar");
@@ -118,29 +113,27 @@ typedef struct range_case {
     const char *out;
 } range_case;
 
-static void test_range(void **state)
-{
+static void test_range(void **state) {
     (void)state;
     /* Expected values follow Redis's sdsrange. */
     static const range_case cases[] = {
-        {"ciao", 1, 1, "i"},     {"ciao", 1, -1, "iao"}, {"ciao", -2, -1, "ao"},
-        {"ciao", 2, 1, ""},      {"ciao", 1, 100, "iao"}, {"ciao", 100, 100, ""},
-        {"ciao", 0, 0, "c"},     {"ciao", -100, -1, "ciao"}, {"ciao", -100, -100, "c"},
-        {"ciao", 4, 6, ""},      {"ciao", 3, 3, "o"},   {"ciao", -1, -2, ""},
-        {"", 0, 10, ""},         {"hello", 0, -1, "hello"},
+        {"ciao", 1, 1, "i"}, {"ciao", 1, -1, "iao"},     {"ciao", -2, -1, "ao"},
+        {"ciao", 2, 1, ""},  {"ciao", 1, 100, "iao"},    {"ciao", 100, 100, ""},
+        {"ciao", 0, 0, "c"}, {"ciao", -100, -1, "ciao"}, {"ciao", -100, -100, "c"},
+        {"ciao", 4, 6, ""},  {"ciao", 3, 3, "o"},        {"ciao", -1, -2, ""},
+        {"", 0, 10, ""},     {"hello", 0, -1, "hello"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         sstr s = sstr_from_cstr(cases[i].in);
         sstr_range(s, cases[i].start, cases[i].end);
         if (strcmp(s, cases[i].out) != 0 || sstr_len(s) != strlen(cases[i].out))
-            fail_msg("case %zu: range(%s,%td,%td) = '%s' want '%s'", i, cases[i].in,
-                     cases[i].start, cases[i].end, s, cases[i].out);
+            fail_msg("case %zu: range(%s,%td,%td) = '%s' want '%s'", i, cases[i].in, cases[i].start,
+                     cases[i].end, s, cases[i].out);
         sstr_free(s);
     }
 }
 
-static void test_cmp(void **state)
-{
+static void test_cmp(void **state) {
     (void)state;
     sstr a = sstr_from_cstr("foo"), b = sstr_from_cstr("foa"), c = sstr_from_cstr("foobar");
     sstr d = sstr_new("foo\0", 4);
@@ -156,12 +149,14 @@ static void test_cmp(void **state)
     sstr_free(d);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_new_and_len),   cmocka_unit_test(test_growth_across_types),
-        cmocka_unit_test(test_make_room_greedy), cmocka_unit_test(test_cat_variants),
-        cmocka_unit_test(test_range),         cmocka_unit_test(test_cmp),
+        cmocka_unit_test(test_new_and_len),
+        cmocka_unit_test(test_growth_across_types),
+        cmocka_unit_test(test_make_room_greedy),
+        cmocka_unit_test(test_cat_variants),
+        cmocka_unit_test(test_range),
+        cmocka_unit_test(test_cmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,9 @@
 /* test_util.c - number parsing/printing with Redis's rules, glob, random. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include "../../src/core/ev.h"
 #include "../../src/core/util.h"
@@ -18,8 +18,7 @@ typedef struct ll_case {
     long long v;
 } ll_case;
 
-static void test_str_to_ll(void **state)
-{
+static void test_str_to_ll(void **state) {
     (void)state;
     static const ll_case cases[] = {
         {"0", 1, 0},
@@ -50,20 +49,20 @@ static void test_str_to_ll(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         long long v = 12345;
         int ok = util_str_to_ll(cases[i].in, strlen(cases[i].in), &v);
-        if (ok != cases[i].ok)
-            fail_msg("'%s': ok=%d want %d", cases[i].in, ok, cases[i].ok);
-        if (ok)
-            assert_int_equal(v, cases[i].v);
+        if (ok != cases[i].ok) fail_msg("'%s': ok=%d want %d", cases[i].in, ok, cases[i].ok);
+        if (ok) assert_int_equal(v, cases[i].v);
     }
     /* Length-bounded: "12" out of "123". */
     long long v;
     assert_int_equal(util_str_to_ll("123", 2, &v), 1);
     assert_int_equal(v, 12);
-    assert_int_equal(util_str_to_ll("1\0" "2", 3, &v), 0);
+    assert_int_equal(util_str_to_ll("1\0"
+                                    "2",
+                                    3, &v),
+                     0);
 }
 
-static void test_str_to_ull(void **state)
-{
+static void test_str_to_ull(void **state) {
     (void)state;
     unsigned long long v;
     assert_int_equal(util_str_to_ull("18446744073709551615", 20, &v), 1);
@@ -77,8 +76,7 @@ static void test_str_to_ull(void **state)
     assert_int_equal(util_str_to_ull("", 0, &v), 0);
 }
 
-static void test_str_to_ld(void **state)
-{
+static void test_str_to_ld(void **state) {
     (void)state;
     long double v;
     assert_int_equal(util_str_to_ld("10.5", 4, &v), 1);
@@ -109,8 +107,7 @@ static void test_str_to_ld(void **state)
     assert_int_equal(util_str_to_d("1x", 2, &d), 0);
 }
 
-static void test_ll_to_str(void **state)
-{
+static void test_ll_to_str(void **state) {
     (void)state;
     char buf[32];
     assert_int_equal(util_ll_to_str(buf, sizeof(buf), 0), 1);
@@ -129,16 +126,14 @@ static void test_ll_to_str(void **state)
     assert_int_equal(util_ll_to_str(buf, 4, -123), 0);
 }
 
-static void check_ld(long double v, const char *want)
-{
+static void check_ld(long double v, const char *want) {
     char buf[5120];
     int n = util_ld_to_str(buf, sizeof(buf), v);
     assert_int_equal(n, (int)strlen(want));
     assert_string_equal(buf, want);
 }
 
-static void test_ld_to_str(void **state)
-{
+static void test_ld_to_str(void **state) {
     (void)state;
     check_ld(3.0L, "3");
     check_ld(10.5L, "10.5");
@@ -154,8 +149,7 @@ static void test_ld_to_str(void **state)
     assert_int_equal(util_ld_to_str(small, sizeof(small), 12345.0L), 0);
 }
 
-static void test_d_to_str(void **state)
-{
+static void test_d_to_str(void **state) {
     (void)state;
     char buf[64];
     assert_true(util_d_to_str(buf, sizeof(buf), 1.5) > 0);
@@ -177,8 +171,7 @@ typedef struct glob_case {
     int want;
 } glob_case;
 
-static void test_glob(void **state)
-{
+static void test_glob(void **state) {
     (void)state;
     static const glob_case cases[] = {
         {"*", "", 0, 1},
@@ -223,13 +216,12 @@ static void test_glob(void **state)
         const glob_case *c = &cases[i];
         int got = util_glob_match(c->pat, strlen(c->pat), c->str, strlen(c->str), c->nocase);
         if (got != c->want)
-            fail_msg("glob '%s' vs '%s' nocase=%d: got %d want %d", c->pat, c->str, c->nocase,
-                     got, c->want);
+            fail_msg("glob '%s' vs '%s' nocase=%d: got %d want %d", c->pat, c->str, c->nocase, got,
+                     c->want);
     }
 }
 
-static void test_glob_pathological(void **state)
-{
+static void test_glob_pathological(void **state) {
     (void)state;
     char s[4096];
     memset(s, 'a', sizeof(s));
@@ -248,8 +240,7 @@ static void test_glob_pathological(void **state)
     assert_int_equal(util_glob_match("a*a*a*", 6, s, sizeof(s), 0), 1);
 }
 
-static void test_random(void **state)
-{
+static void test_random(void **state) {
     (void)state;
     unsigned char a[32] = {0}, b[32] = {0};
     util_random_bytes(a, sizeof(a));
@@ -264,22 +255,20 @@ static void test_random(void **state)
     assert_in_range(ones, 4500, 5500);
 }
 
-static void test_eq_nocase(void **state)
-{
+static void test_eq_nocase(void **state) {
     (void)state;
     assert_true(util_eq_nocase("GeT", 3, "get"));
     assert_false(util_eq_nocase("GeT", 2, "get"));
     assert_false(util_eq_nocase("gets", 4, "get"));
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_str_to_ll),   cmocka_unit_test(test_str_to_ull),
-        cmocka_unit_test(test_str_to_ld),   cmocka_unit_test(test_ll_to_str),
-        cmocka_unit_test(test_ld_to_str),   cmocka_unit_test(test_d_to_str),
-        cmocka_unit_test(test_glob),        cmocka_unit_test(test_glob_pathological),
-        cmocka_unit_test(test_random),      cmocka_unit_test(test_eq_nocase),
+        cmocka_unit_test(test_str_to_ll), cmocka_unit_test(test_str_to_ull),
+        cmocka_unit_test(test_str_to_ld), cmocka_unit_test(test_ll_to_str),
+        cmocka_unit_test(test_ld_to_str), cmocka_unit_test(test_d_to_str),
+        cmocka_unit_test(test_glob),      cmocka_unit_test(test_glob_pathological),
+        cmocka_unit_test(test_random),    cmocka_unit_test(test_eq_nocase),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
