@@ -11,4 +11,4 @@ if [ "${SEALKV_TEST_TARGET:-sealkv}" != redis ] && [ ! -x "$SEALKV_BIN/sealkv-se
     echo "run-integration: $SEALKV_BIN/sealkv-server not found (build it first)" >&2
     exit 2
 fi
-exec /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider tests/integration
+exec /usr/bin/python3 -m pytest -q -rfEs -p no:cacheprovider tests/integration

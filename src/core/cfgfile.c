@@ -226,6 +226,11 @@ int cfgfile_read_file(const char *path, cfg_doc *out, char *err, size_t errlen) 
         size_t n = fread(buf + len, 1, cap - len, f);
         len += n;
         if (n == 0) break;
+        if (len > CFGFILE_MAX_SIZE) { /* "include /dev/zero" must not eat all memory */
+            rc = SK_ETOOBIG;
+            if (err && errlen) snprintf(err, errlen, "config file '%s' is too big", path);
+            goto cleanup;
+        }
     }
     if (ferror(f)) {
         rc = -EIO;

@@ -33,6 +33,7 @@ void cfgfile_free_args(sstr *argv, int argc);
 /* Parses a whole text. On error returns SK_EPROTO and writes "line N: reason"
  * into err. */
 int cfgfile_parse(const char *text, size_t len, cfg_doc *out, char *err, size_t errlen);
+#define CFGFILE_MAX_SIZE (64 * 1024 * 1024)
 int cfgfile_read_file(const char *path, cfg_doc *out, char *err, size_t errlen);
 void cfgfile_doc_free(cfg_doc *doc);
 

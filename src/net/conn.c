@@ -29,25 +29,20 @@
 
 /* ---- shared helpers ---- */
 
-void conn__set_error(conn *c, const char *fmt, ...)
-{
+void conn__set_error(conn *c, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(c->last_error, sizeof(c->last_error), fmt, ap);
     va_end(ap);
 }
 
-int conn__call_handler(conn *c, conn_handler *fn)
-{
+int conn__call_handler(conn *c, conn_handler *fn) {
     c->refs++;
-    if (fn)
-        fn(c);
+    if (fn) fn(c);
     c->refs--;
-    if (!(c->flags & CONN_FLAG_CLOSE_SCHEDULED))
-        return 1;
+    if (!(c->flags & CONN_FLAG_CLOSE_SCHEDULED)) return 1;
     /* The outermost call does the close; inner ones just say "stop". */
-    if (c->refs == 0)
-        c->type->close(c);
+    if (c->refs == 0) c->type->close(c);
     return 0;
 }
 
@@ -64,18 +59,14 @@ static __thread pend_reg *pend_regs;
 static __thread uint64_t pend_iteration;
 static __thread ev_loop *pend_dont_wait_loop; /* the loop we asked not to wait */
 
-uint64_t conn__iteration(void)
-{
+uint64_t conn__iteration(void) {
     return pend_iteration;
 }
 
-static pend_reg *pend_find(ev_loop *loop, int create)
-{
+static pend_reg *pend_find(ev_loop *loop, int create) {
     for (pend_reg *r = pend_regs; r; r = r->next)
-        if (r->loop == loop)
-            return r;
-    if (!create)
-        return NULL;
+        if (r->loop == loop) return r;
+    if (!create) return NULL;
     pend_reg *r = sk_calloc(1, sizeof(*r));
     r->loop = loop;
     r->head.prev = r->head.next = &r->head;
@@ -86,10 +77,8 @@ static pend_reg *pend_find(ev_loop *loop, int create)
 
 /* Entries exist only while they hold conns, so a destroyed loop leaves
  * nothing behind. */
-static void pend_maybe_free(pend_reg *r)
-{
-    if (r->processing || r->head.next != &r->head)
-        return;
+static void pend_maybe_free(pend_reg *r) {
+    if (r->processing || r->head.next != &r->head) return;
     for (pend_reg **p = &pend_regs; *p; p = &(*p)->next) {
         if (*p == r) {
             *p = r->next;
@@ -99,10 +88,8 @@ static void pend_maybe_free(pend_reg *r)
     sk_free(r);
 }
 
-void conn__pending_add(conn *c, conn_pnode *n)
-{
-    if (n->owner)
-        return;
+void conn__pending_add(conn *c, conn_pnode *n) {
+    if (n->owner) return;
     pend_reg *r = pend_find(c->loop, 1);
     n->c = c;
     n->owner = r;
@@ -112,19 +99,16 @@ void conn__pending_add(conn *c, conn_pnode *n)
     r->head.prev = n;
 }
 
-static void pend_unlink(conn_pnode *n)
-{
+static void pend_unlink(conn_pnode *n) {
     n->prev->next = n->next;
     n->next->prev = n->prev;
     n->prev = n->next = NULL;
     n->owner = NULL;
 }
 
-void conn__pending_del(conn_pnode *n)
-{
+void conn__pending_del(conn_pnode *n) {
     pend_reg *r = n->owner;
-    if (!r)
-        return;
+    if (!r) return;
     pend_unlink(n);
     pend_maybe_free(r);
 }
@@ -132,8 +116,7 @@ void conn__pending_del(conn_pnode *n)
 /* The node's conn runs its read handler; TLS re-adds itself from inside its
  * read when bytes are still buffered. Only the conns present at the start
  * run, so a conn that keeps re-adding itself cannot hold the loop here. */
-int conn_process_pending(ev_loop *loop)
-{
+int conn_process_pending(ev_loop *loop) {
     pend_iteration++;
     pend_reg *r = pend_find(loop, 0);
     if (!r) {
@@ -174,8 +157,7 @@ int conn_process_pending(ev_loop *loop)
 
 /* ---- sockets ---- */
 
-static int sock_bind_src(conn *c, int fd, const char *src, int family)
-{
+static int sock_bind_src(conn *c, int fd, const char *src, int family) {
     struct addrinfo hints = {0}, *res = NULL;
     hints.ai_family = family;
     hints.ai_socktype = SOCK_STREAM;
@@ -186,14 +168,12 @@ static int sock_bind_src(conn *c, int fd, const char *src, int family)
         return SK_EINVAL;
     }
     rc = bind(fd, res->ai_addr, res->ai_addrlen) < 0 ? -errno : 0;
-    if (rc < 0)
-        conn__set_error(c, "bind %s: %s", src, strerror(-rc));
+    if (rc < 0) conn__set_error(c, "bind %s: %s", src, strerror(-rc));
     freeaddrinfo(res);
     return rc;
 }
 
-static int sock_connect_tcp(conn *c, const char *addr, int port, const char *src)
-{
+static int sock_connect_tcp(conn *c, const char *addr, int port, const char *src) {
     char portstr[16];
     struct addrinfo hints = {0}, *res = NULL;
     snprintf(portstr, sizeof(portstr), "%d", port);
@@ -206,8 +186,8 @@ static int sock_connect_tcp(conn *c, const char *addr, int port, const char *src
     }
     rc = -ECONNREFUSED;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                        ai->ai_protocol);
+        int fd =
+            socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0) {
             rc = -errno;
             conn__set_error(c, "socket: %s", strerror(errno));
@@ -230,8 +210,7 @@ static int sock_connect_tcp(conn *c, const char *addr, int port, const char *src
     return rc;
 }
 
-static int sock_connect_unix(conn *c, const char *path)
-{
+static int sock_connect_unix(conn *c, const char *path) {
     struct sockaddr_un sa = {0};
     sa.sun_family = AF_UNIX;
     if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -254,8 +233,7 @@ static int sock_connect_unix(conn *c, const char *path)
     return 0;
 }
 
-int conn__start_connect(conn *c, const char *addr, int port, const char *src_addr, int is_unix)
-{
+int conn__start_connect(conn *c, const char *addr, int port, const char *src_addr, int is_unix) {
     if (c->fd >= 0 || !addr) {
         conn__set_error(c, "connect: conn already has a socket or no address");
         return SK_EINVAL;
@@ -263,14 +241,11 @@ int conn__start_connect(conn *c, const char *addr, int port, const char *src_add
     return is_unix ? sock_connect_unix(c, addr) : sock_connect_tcp(c, addr, port, src_addr);
 }
 
-int conn__connect_result(conn *c)
-{
+int conn__connect_result(conn *c) {
     int err = 0;
     socklen_t len = sizeof(err);
-    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-        err = errno;
-    if (err == 0)
-        return 0;
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+    if (err == 0) return 0;
     conn__set_error(c, "connect: %s", strerror(err));
     return -err;
 }
@@ -279,36 +254,29 @@ int conn__connect_result(conn *c)
 
 static void sock_event(ev_loop *loop, int fd, void *data, int mask);
 
-static int sock_update_write_event(conn *c)
-{
+static int sock_update_write_event(conn *c) {
     int want_barrier = (c->flags & CONN_FLAG_WRITE_BARRIER) != 0;
     int cur = ev_get_file_mask(c->loop, c->fd);
     int need = c->write_handler != NULL || c->state == CONN_STATE_CONNECTING;
     if (!need) {
-        if (cur & EV_WRITABLE)
-            ev_del_file(c->loop, c->fd, EV_WRITABLE);
+        if (cur & EV_WRITABLE) ev_del_file(c->loop, c->fd, EV_WRITABLE);
         return 0;
     }
-    if ((cur & EV_WRITABLE) && (((cur & EV_BARRIER) != 0) == want_barrier))
-        return 0;
-    if (cur & EV_WRITABLE)
-        ev_del_file(c->loop, c->fd, EV_WRITABLE);
+    if ((cur & EV_WRITABLE) && (((cur & EV_BARRIER) != 0) == want_barrier)) return 0;
+    if (cur & EV_WRITABLE) ev_del_file(c->loop, c->fd, EV_WRITABLE);
     return ev_add_file(c->loop, c->fd, EV_WRITABLE | (want_barrier ? EV_BARRIER : 0), sock_event,
                        c);
 }
 
-static int sock_update_read_event(conn *c)
-{
+static int sock_update_read_event(conn *c) {
     int cur = ev_get_file_mask(c->loop, c->fd);
     if (c->read_handler && !(cur & EV_READABLE))
         return ev_add_file(c->loop, c->fd, EV_READABLE, sock_event, c);
-    if (!c->read_handler && (cur & EV_READABLE))
-        ev_del_file(c->loop, c->fd, EV_READABLE);
+    if (!c->read_handler && (cur & EV_READABLE)) ev_del_file(c->loop, c->fd, EV_READABLE);
     return 0;
 }
 
-static void sock_connected(conn *c)
-{
+static void sock_connected(conn *c) {
     int rc = conn__connect_result(c);
     c->state = rc == 0 ? CONN_STATE_CONNECTED : CONN_STATE_ERROR;
     conn_handler *h = c->conn_handler;
@@ -320,14 +288,12 @@ static void sock_connected(conn *c)
     conn__call_handler(c, h);
 }
 
-static void sock_event(ev_loop *loop, int fd, void *data, int mask)
-{
+static void sock_event(ev_loop *loop, int fd, void *data, int mask) {
     (void)loop;
     (void)fd;
     conn *c = data;
     if (c->state == CONN_STATE_CONNECTING) {
-        if (mask & EV_WRITABLE)
-            sock_connected(c);
+        if (mask & EV_WRITABLE) sock_connected(c);
         return;
     }
     if ((mask & EV_READABLE) && c->read_handler)
@@ -337,8 +303,7 @@ static void sock_event(ev_loop *loop, int fd, void *data, int mask)
 }
 
 static int sock_connect_common(conn *c, const char *addr, int port, const char *src,
-                               conn_handler *fn, int is_unix)
-{
+                               conn_handler *fn, int is_unix) {
     int rc = conn__start_connect(c, addr, port, src, is_unix);
     if (rc < 0) {
         c->state = CONN_STATE_ERROR;
@@ -357,20 +322,17 @@ static int sock_connect_common(conn *c, const char *addr, int port, const char *
     return rc;
 }
 
-static int tcp_connect(conn *c, const char *addr, int port, const char *src, conn_handler *fn)
-{
+static int tcp_connect(conn *c, const char *addr, int port, const char *src, conn_handler *fn) {
     return sock_connect_common(c, addr, port, src, fn, 0);
 }
 
-static int unix_connect(conn *c, const char *addr, int port, const char *src, conn_handler *fn)
-{
+static int unix_connect(conn *c, const char *addr, int port, const char *src, conn_handler *fn) {
     (void)port;
     (void)src;
     return sock_connect_common(c, addr, 0, NULL, fn, 1);
 }
 
-static int sock_accept(conn *c, conn_handler *fn)
-{
+static int sock_accept(conn *c, conn_handler *fn) {
     if (c->state != CONN_STATE_ACCEPTING) {
         conn__set_error(c, "accept: conn is not an accepted socket");
         return SK_EINVAL;
@@ -381,56 +343,44 @@ static int sock_accept(conn *c, conn_handler *fn)
 }
 
 /* Classifies a failed send/recv: 0 for "try later", else the error. */
-static int sock_io_error(conn *c, const char *what)
-{
+static int sock_io_error(conn *c, const char *what) {
     int e = errno;
-    if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)
-        return 0;
+    if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR) return 0;
     c->state = CONN_STATE_ERROR;
     conn__set_error(c, "%s: %s", what, strerror(e));
     return -e;
 }
 
-static int sock_write(conn *c, const void *data, size_t len)
-{
-    if (len > INT_MAX)
-        len = INT_MAX;
+static int sock_write(conn *c, const void *data, size_t len) {
+    if (len > INT_MAX) len = INT_MAX;
     ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL);
-    if (n >= 0)
-        return (int)n;
+    if (n >= 0) return (int)n;
     return sock_io_error(c, "write");
 }
 
-static int sock_writev(conn *c, const struct iovec *iov, int iovcnt)
-{
+static int sock_writev(conn *c, const struct iovec *iov, int iovcnt) {
     struct msghdr msg = {0};
     msg.msg_iov = (struct iovec *)iov;
     msg.msg_iovlen = (size_t)(iovcnt > IOV_MAX ? IOV_MAX : iovcnt);
     ssize_t n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
-    if (n >= 0)
-        return n > INT_MAX ? INT_MAX : (int)n;
+    if (n >= 0) return n > INT_MAX ? INT_MAX : (int)n;
     return sock_io_error(c, "writev");
 }
 
-static int sock_read(conn *c, void *buf, size_t len)
-{
-    if (len > INT_MAX)
-        len = INT_MAX;
+static int sock_read(conn *c, void *buf, size_t len) {
+    if (len > INT_MAX) len = INT_MAX;
     ssize_t n = read(c->fd, buf, len);
-    if (n > 0)
-        return (int)n;
+    if (n > 0) return (int)n;
     if (n == 0 && len > 0) {
         c->state = CONN_STATE_CLOSED;
         conn__set_error(c, "connection closed by peer");
         return SK_ECLOSED;
     }
-    if (n == 0)
-        return 0;
+    if (n == 0) return 0;
     return sock_io_error(c, "read");
 }
 
-static void sock_close(conn *c)
-{
+static void sock_close(conn *c) {
     if (c->refs > 0) {
         c->flags |= CONN_FLAG_CLOSE_SCHEDULED;
         return;
@@ -442,44 +392,36 @@ static void sock_close(conn *c)
     sk_free(c);
 }
 
-static int sock_set_write_handler(conn *c, conn_handler *fn, int barrier)
-{
+static int sock_set_write_handler(conn *c, conn_handler *fn, int barrier) {
     c->write_handler = fn;
     if (barrier)
         c->flags |= CONN_FLAG_WRITE_BARRIER;
     else
         c->flags &= ~CONN_FLAG_WRITE_BARRIER;
-    if (c->fd < 0 || c->state == CONN_STATE_CONNECTING)
-        return 0; /* registered once connected */
+    if (c->fd < 0 || c->state == CONN_STATE_CONNECTING) return 0; /* registered once connected */
     return sock_update_write_event(c);
 }
 
-static int sock_set_read_handler(conn *c, conn_handler *fn)
-{
+static int sock_set_read_handler(conn *c, conn_handler *fn) {
     c->read_handler = fn;
-    if (c->fd < 0 || c->state == CONN_STATE_CONNECTING)
-        return 0;
+    if (c->fd < 0 || c->state == CONN_STATE_CONNECTING) return 0;
     return sock_update_read_event(c);
 }
 
-static int sock_has_pending(conn *c)
-{
+static int sock_has_pending(conn *c) {
     (void)c;
     return 0;
 }
 
-static const char *sock_last_error(conn *c)
-{
+static const char *sock_last_error(conn *c) {
     return c->last_error;
 }
 
-static int sock_sync_write(conn *c, const void *data, size_t len, long long timeout_ms)
-{
+static int sock_sync_write(conn *c, const void *data, size_t len, long long timeout_ms) {
     return conn__sync_write(c, data, len, timeout_ms, NULL);
 }
 
-static int sock_sync_read(conn *c, void *buf, size_t len, long long timeout_ms)
-{
+static int sock_sync_read(conn *c, void *buf, size_t len, long long timeout_ms) {
     return conn__sync_read(c, buf, len, timeout_ms, NULL);
 }
 
@@ -517,8 +459,7 @@ const conn_type conn_type_unix = {
     .sync_readline = conn__sync_readline,
 };
 
-static conn *sock_create(const conn_type *type, ev_loop *loop, int fd)
-{
+static conn *sock_create(const conn_type *type, ev_loop *loop, int fd) {
     conn *c = sk_calloc(1, sizeof(*c));
     c->type = type;
     c->loop = loop;
@@ -527,66 +468,53 @@ static conn *sock_create(const conn_type *type, ev_loop *loop, int fd)
     return c;
 }
 
-conn *conn_create_tcp(ev_loop *loop, int fd)
-{
+conn *conn_create_tcp(ev_loop *loop, int fd) {
     return sock_create(&conn_type_tcp, loop, fd);
 }
 
-conn *conn_create_unix(ev_loop *loop, int fd)
-{
+conn *conn_create_unix(ev_loop *loop, int fd) {
     return sock_create(&conn_type_unix, loop, fd);
 }
 
 /* ---- blocking helpers ---- */
 
-int64_t conn__deadline(long long timeout_ms)
-{
+int64_t conn__deadline(long long timeout_ms) {
     return timeout_ms > 0 ? ev_now_ms() + timeout_ms : 0;
 }
 
-int conn__wait_fd(int fd, short events, int64_t deadline)
-{
+int conn__wait_fd(int fd, short events, int64_t deadline) {
     for (int tries = 0; tries < 1000; tries++) {
         int ms = -1;
         if (deadline) {
             int64_t left = deadline - ev_now_ms();
-            if (left <= 0)
-                return -ETIMEDOUT;
+            if (left <= 0) return -ETIMEDOUT;
             ms = left > INT_MAX ? INT_MAX : (int)left;
         }
         struct pollfd p = {.fd = fd, .events = events};
         int n = poll(&p, 1, ms);
-        if (n > 0)
-            return 0;
-        if (n == 0)
-            return -ETIMEDOUT;
-        if (errno != EINTR)
-            return -errno;
+        if (n > 0) return 0;
+        if (n == 0) return -ETIMEDOUT;
+        if (errno != EINTR) return -errno;
     }
     return -EINTR;
 }
 
-static short default_want(conn *c, int is_write)
-{
+static short default_want(conn *c, int is_write) {
     (void)c;
     return is_write ? POLLOUT : POLLIN;
 }
 
 int conn__sync_write(conn *c, const void *data, size_t len, long long timeout_ms,
-                     conn_want_fn *want)
-{
+                     conn_want_fn *want) {
     int64_t deadline = conn__deadline(timeout_ms);
     const char *p = data;
     size_t done = 0;
-    if (len > INT_MAX)
-        return SK_ETOOBIG;
+    if (len > INT_MAX) return SK_ETOOBIG;
     while (done < len) {
         int n = c->type->write(c, p + done, len - done);
-        if (n < 0)
-            return n;
+        if (n < 0) return n;
         done += (size_t)n;
-        if (n > 0)
-            continue;
+        if (n > 0) continue;
         int rc = conn__wait_fd(c->fd, (want ? want : default_want)(c, 1), deadline);
         if (rc < 0) {
             conn__set_error(c, "sync write: %s", sk_strerror(rc));
@@ -596,20 +524,18 @@ int conn__sync_write(conn *c, const void *data, size_t len, long long timeout_ms
     return (int)done;
 }
 
-int conn__sync_read(conn *c, void *buf, size_t len, long long timeout_ms, conn_want_fn *want)
-{
+int conn__sync_read(conn *c, void *buf, size_t len, long long timeout_ms, conn_want_fn *want) {
     int64_t deadline = conn__deadline(timeout_ms);
     char *p = buf;
     size_t done = 0;
-    if (len > INT_MAX)
-        return SK_ETOOBIG;
+    if (len > INT_MAX) return SK_ETOOBIG;
     while (done < len) {
         int n = c->type->read(c, p + done, len - done);
-        if (n < 0)
-            return n;
+        if (n < 0) return n;
         done += (size_t)n;
-        if (n > 0 || c->type->has_pending(c))
-            continue;
+        /* 0 means the transport needs the socket (TLS: even with a partial
+         * record buffered), so waiting on the fd is right. */
+        if (n > 0) continue;
         int rc = conn__wait_fd(c->fd, (want ? want : default_want)(c, 0), deadline);
         if (rc < 0) {
             conn__set_error(c, "sync read: %s", sk_strerror(rc));
@@ -621,39 +547,31 @@ int conn__sync_read(conn *c, void *buf, size_t len, long long timeout_ms, conn_w
 
 /* One byte at a time, as these exchanges are a few short lines; the deadline
  * covers the whole line. Strips "\r\n"; returns the line length. */
-int conn__sync_readline(conn *c, char *buf, size_t size, long long timeout_ms)
-{
+int conn__sync_readline(conn *c, char *buf, size_t size, long long timeout_ms) {
     int64_t deadline = conn__deadline(timeout_ms);
     size_t len = 0;
-    if (size == 0)
-        return SK_EINVAL;
+    if (size == 0) return SK_EINVAL;
     for (;;) {
         long long left = 0;
         if (deadline) {
             left = deadline - ev_now_ms();
-            if (left <= 0)
-                return -ETIMEDOUT;
+            if (left <= 0) return -ETIMEDOUT;
         }
         char ch;
         int n = c->type->sync_read(c, &ch, 1, left);
-        if (n < 0)
-            return n;
-        if (ch == '\n')
-            break;
-        if (len + 1 >= size)
-            return SK_ETOOBIG;
+        if (n < 0) return n;
+        if (ch == '\n') break;
+        if (len + 1 >= size) return SK_ETOOBIG;
         buf[len++] = ch;
     }
-    if (len > 0 && buf[len - 1] == '\r')
-        len--;
+    if (len > 0 && buf[len - 1] == '\r') len--;
     buf[len] = '\0';
     return (int)len;
 }
 
 /* ---- addresses and socket options ---- */
 
-static int format_sockaddr(const struct sockaddr_storage *ss, socklen_t sl, char *buf, size_t len)
-{
+static int format_sockaddr(const struct sockaddr_storage *ss, socklen_t sl, char *buf, size_t len) {
     char ip[INET6_ADDRSTRLEN];
     int n;
     if (ss->ss_family == AF_INET) {
@@ -669,8 +587,7 @@ static int format_sockaddr(const struct sockaddr_storage *ss, socklen_t sl, char
         size_t plen = sl > offsetof(struct sockaddr_un, sun_path)
                           ? strnlen(s->sun_path, sl - offsetof(struct sockaddr_un, sun_path))
                           : 0;
-        if (plen == 0)
-            return SK_ENOTFOUND;
+        if (plen == 0) return SK_ENOTFOUND;
         n = snprintf(buf, len, "%.*s:0", (int)plen, s->sun_path);
     } else {
         return SK_EINVAL;
@@ -678,63 +595,48 @@ static int format_sockaddr(const struct sockaddr_storage *ss, socklen_t sl, char
     return n < 0 || (size_t)n >= len ? SK_ETOOBIG : 0;
 }
 
-static int sock_addr(conn *c, char *buf, size_t len, int peer)
-{
+static int sock_addr(conn *c, char *buf, size_t len, int peer) {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
-    if (c->fd < 0)
-        return SK_EINVAL;
+    if (c->fd < 0) return SK_EINVAL;
     int rc = peer ? getpeername(c->fd, (struct sockaddr *)&ss, &sl)
                   : getsockname(c->fd, (struct sockaddr *)&ss, &sl);
-    if (rc < 0)
-        return -errno;
+    if (rc < 0) return -errno;
     return format_sockaddr(&ss, sl, buf, len);
 }
 
-int conn_peer_addr(conn *c, char *buf, size_t len)
-{
+int conn_peer_addr(conn *c, char *buf, size_t len) {
     int rc = sock_addr(c, buf, len, 1);
     /* An accepted unix socket's peer is unnamed: show our path, as Redis. */
-    if (rc == SK_ENOTFOUND)
-        rc = sock_addr(c, buf, len, 0);
+    if (rc == SK_ENOTFOUND) rc = sock_addr(c, buf, len, 0);
     return rc;
 }
 
-int conn_local_addr(conn *c, char *buf, size_t len)
-{
+int conn_local_addr(conn *c, char *buf, size_t len) {
     return sock_addr(c, buf, len, 0);
 }
 
-static int is_unix_fd(int fd)
-{
+static int is_unix_fd(int fd) {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
     return getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 && ss.ss_family == AF_UNIX;
 }
 
-int conn_set_nodelay(conn *c, int on)
-{
-    if (c->fd < 0)
-        return SK_EINVAL;
-    if (is_unix_fd(c->fd))
-        return 0;
+int conn_set_nodelay(conn *c, int on) {
+    if (c->fd < 0) return SK_EINVAL;
+    if (is_unix_fd(c->fd)) return 0;
     int v = on ? 1 : 0;
     return setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)) < 0 ? -errno : 0;
 }
 
 /* interval_s: idle time before the first probe; probes every interval/3,
  * dead after 3 unanswered (Redis's choice). 0 turns keepalive off. */
-int conn_set_keepalive(conn *c, int interval_s)
-{
-    if (c->fd < 0)
-        return SK_EINVAL;
-    if (is_unix_fd(c->fd))
-        return 0;
+int conn_set_keepalive(conn *c, int interval_s) {
+    if (c->fd < 0) return SK_EINVAL;
+    if (is_unix_fd(c->fd)) return 0;
     int on = interval_s > 0;
-    if (setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) < 0)
-        return -errno;
-    if (!on)
-        return 0;
+    if (setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) < 0) return -errno;
+    if (!on) return 0;
     int idle = interval_s, intvl = interval_s / 3 > 0 ? interval_s / 3 : 1, cnt = 3;
     if (setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) < 0 ||
         setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)) < 0 ||

@@ -28,6 +28,8 @@
  *   conn_has_pending() says so, and conn_process_pending() (called from the
  *   loop's before-sleep hook by the owner) runs the read handlers of such
  *   conns, and resumes TLS handshakes held back by a per-iteration budget.
+ *   An owner that paused reading (and so left plaintext buffered) resumes
+ *   by setting its read handler again: that queues the conn if needed.
  *   The TLS read-wants-write / write-wants-read dance is internal.
  */
 #ifndef SEALKV_NET_CONN_H
@@ -80,7 +82,7 @@ struct conn {
     conn_state state;
     int fd;
     int flags;
-    int refs;          /* callbacks in progress; close is deferred until 0 */
+    int refs;           /* callbacks in progress; close is deferred until 0 */
     void *private_data; /* borrowed: the owner's object (e.g. the client) */
     conn_handler *conn_handler;
     conn_handler *read_handler;
@@ -96,19 +98,25 @@ conn *conn_create_tcp(ev_loop *loop, int fd);
 conn *conn_create_unix(ev_loop *loop, int fd);
 
 /* Inline wrappers: the contract is on the struct above. */
-static inline int conn_accept(conn *c, conn_handler *fn) { return c->type->accept(c, fn); }
+static inline int conn_accept(conn *c, conn_handler *fn) {
+    return c->type->accept(c, fn);
+}
 static inline int conn_connect(conn *c, const char *addr, int port, const char *src,
                                conn_handler *fn) {
     return c->type->connect(c, addr, port, src, fn);
 }
-static inline int conn_read(conn *c, void *buf, size_t len) { return c->type->read(c, buf, len); }
+static inline int conn_read(conn *c, void *buf, size_t len) {
+    return c->type->read(c, buf, len);
+}
 static inline int conn_write(conn *c, const void *d, size_t len) {
     return c->type->write(c, d, len);
 }
 static inline int conn_writev(conn *c, const struct iovec *iov, int n) {
     return c->type->writev(c, iov, n);
 }
-static inline void conn_close(conn *c) { c->type->close(c); }
+static inline void conn_close(conn *c) {
+    c->type->close(c);
+}
 static inline int conn_set_read_handler(conn *c, conn_handler *fn) {
     return c->type->set_read_handler(c, fn);
 }
@@ -118,11 +126,21 @@ static inline int conn_set_write_handler(conn *c, conn_handler *fn) {
 static inline int conn_set_write_handler_barrier(conn *c, conn_handler *fn) {
     return c->type->set_write_handler(c, fn, 1);
 }
-static inline int conn_has_pending(conn *c) { return c->type->has_pending(c); }
-static inline const char *conn_last_error(conn *c) { return c->type->get_last_error(c); }
-static inline conn_state conn_get_state(const conn *c) { return c->state; }
-static inline void conn_set_private(conn *c, void *p) { c->private_data = p; }
-static inline void *conn_get_private(const conn *c) { return c->private_data; }
+static inline int conn_has_pending(conn *c) {
+    return c->type->has_pending(c);
+}
+static inline const char *conn_last_error(conn *c) {
+    return c->type->get_last_error(c);
+}
+static inline conn_state conn_get_state(const conn *c) {
+    return c->state;
+}
+static inline void conn_set_private(conn *c, void *p) {
+    c->private_data = p;
+}
+static inline void *conn_get_private(const conn *c) {
+    return c->private_data;
+}
 static inline int conn_sync_write(conn *c, const void *d, size_t n, long long ms) {
     return c->type->sync_write(c, d, n, ms);
 }

@@ -38,8 +38,7 @@ struct listener {
     int max_accepts;
 };
 
-static listener *listener_new(ev_loop *loop, listen_accept_fn *fn, void *data)
-{
+static listener *listener_new(ev_loop *loop, listen_accept_fn *fn, void *data) {
     listener *l = sk_calloc(1, sizeof(*l));
     l->loop = loop;
     l->fn = fn;
@@ -48,32 +47,26 @@ static listener *listener_new(ev_loop *loop, listen_accept_fn *fn, void *data)
     return l;
 }
 
-void listen_set_max_accepts(listener *l, int max_per_event)
-{
+void listen_set_max_accepts(listener *l, int max_per_event) {
     l->max_accepts = max_per_event > 0 ? max_per_event : LISTEN_DEFAULT_MAX_ACCEPTS;
 }
 
-int listen_port(const listener *l)
-{
+int listen_port(const listener *l) {
     return l->port;
 }
 
-void listen_close(listener *l)
-{
-    if (!l)
-        return;
+void listen_close(listener *l) {
+    if (!l) return;
     for (int i = 0; i < l->nfds; i++) {
         ev_del_file(l->loop, l->fds[i], EV_READABLE);
         close(l->fds[i]);
     }
-    if (l->unix_path)
-        unlink(l->unix_path);
+    if (l->unix_path) unlink(l->unix_path);
     sk_free(l->unix_path);
     sk_free(l);
 }
 
-static void peer_of(const struct sockaddr_storage *ss, char *ip, size_t iplen, int *port)
-{
+static void peer_of(const struct sockaddr_storage *ss, char *ip, size_t iplen, int *port) {
     *port = 0;
     ip[0] = '\0';
     if (ss->ss_family == AF_INET) {
@@ -89,20 +82,17 @@ static void peer_of(const struct sockaddr_storage *ss, char *ip, size_t iplen, i
 
 /* Out of fds (EMFILE) the listen socket stays readable and this runs every
  * iteration: say so at most once a second. */
-static void accept_failed(int err)
-{
+static void accept_failed(int err) {
     static __thread int64_t last_ms;
     int64_t now = ev_now_ms();
-    if (now - last_ms < 1000)
-        return;
+    if (now - last_ms < 1000) return;
     last_ms = now;
     log_warning("accepting a connection: %s", strerror(err));
 }
 
 /* Bounded per event: a storm of new connections waits for the next
  * iteration instead of starving the established ones. */
-static void listen_on_readable(ev_loop *loop, int lfd, void *data, int mask)
-{
+static void listen_on_readable(ev_loop *loop, int lfd, void *data, int mask) {
     (void)loop;
     (void)mask;
     listener *l = data;
@@ -111,10 +101,8 @@ static void listen_on_readable(ev_loop *loop, int lfd, void *data, int mask)
         socklen_t sl = sizeof(ss);
         int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                accept_failed(errno);
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) accept_failed(errno);
             return;
         }
         char ip[INET6_ADDRSTRLEN];
@@ -129,14 +117,12 @@ static void listen_on_readable(ev_loop *loop, int lfd, void *data, int mask)
         }
         /* fn may close the listener: stop when it has. */
         l->fn(l, fd, ip, port, l->data);
-        if (ev_get_file_mask(loop, lfd) == EV_NONE)
-            return;
+        if (ev_get_file_mask(loop, lfd) == EV_NONE) return;
     }
 }
 
 static int listen_sock(listener *l, int fd, int backlog, char *err, size_t errlen,
-                       const char *what)
-{
+                       const char *what) {
     if (listen(fd, backlog > 0 ? backlog : 511) < 0) {
         snprintf(err, errlen, "listen %s: %s", what, strerror(errno));
         close(fd);
@@ -153,8 +139,7 @@ static int listen_sock(listener *l, int fd, int backlog, char *err, size_t errle
 }
 
 /* Binds one address; returns the socket or a negative error. */
-static int bind_one(const char *host, int port, char *err, size_t errlen)
-{
+static int bind_one(const char *host, int port, char *err, size_t errlen) {
     char portstr[16];
     struct addrinfo hints = {0}, *res = NULL;
     snprintf(portstr, sizeof(portstr), "%d", port);
@@ -176,8 +161,7 @@ static int bind_one(const char *host, int port, char *err, size_t errlen)
         }
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (ai->ai_family == AF_INET6)
-            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+        if (ai->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
         if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
             rc = 0;
             break;
@@ -194,29 +178,23 @@ static int bind_one(const char *host, int port, char *err, size_t errlen)
     return fd;
 }
 
-static int bound_port(int fd)
-{
+static int bound_port(int fd) {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
     char ip[INET6_ADDRSTRLEN];
     int port = 0;
-    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-        peer_of(&ss, ip, sizeof(ip), &port);
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) peer_of(&ss, ip, sizeof(ip), &port);
     return port;
 }
 
-static const char *bind_host(const char *addr)
-{
-    if (strcmp(addr, "*") == 0)
-        return "0.0.0.0";
-    if (strcmp(addr, "::*") == 0)
-        return "::";
+static const char *bind_host(const char *addr) {
+    if (strcmp(addr, "*") == 0) return "0.0.0.0";
+    if (strcmp(addr, "::*") == 0) return "::";
     return addr;
 }
 
 int listen_tcp(ev_loop *loop, char **bind_addrs, int naddrs, int port, int backlog,
-               listen_accept_fn *fn, void *data, listener **out, char *err, size_t errlen)
-{
+               listen_accept_fn *fn, void *data, listener **out, char *err, size_t errlen) {
     static char *defaults[] = {"*", "-::*"};
     if (port < 0 || port > 65535) {
         snprintf(err, errlen, "invalid port %d", port);
@@ -248,10 +226,8 @@ int listen_tcp(ev_loop *loop, char **bind_addrs, int naddrs, int port, int backl
             goto cleanup;
         }
         /* Port 0: the kernel picks for the first address, the rest follow. */
-        if (l->port == 0)
-            l->port = bound_port(fd);
-        if ((rc = listen_sock(l, fd, backlog, err, errlen, a)) < 0)
-            goto cleanup;
+        if (l->port == 0) l->port = bound_port(fd);
+        if ((rc = listen_sock(l, fd, backlog, err, errlen, a)) < 0) goto cleanup;
     }
     if (l->nfds == 0) {
         snprintf(err, errlen, "no bind address could be bound on port %d", port);
@@ -267,11 +243,9 @@ cleanup:
 
 /* A leftover socket file from a previous run is removed; anything else at
  * the path is refused rather than deleted. */
-static int unlink_stale(const char *path, char *err, size_t errlen)
-{
+static int unlink_stale(const char *path, char *err, size_t errlen) {
     struct stat st;
-    if (lstat(path, &st) < 0)
-        return errno == ENOENT ? 0 : -errno;
+    if (lstat(path, &st) < 0) return errno == ENOENT ? 0 : -errno;
     if (!S_ISSOCK(st.st_mode)) {
         snprintf(err, errlen, "unix socket path %s exists and is not a socket", path);
         return SK_EINVAL;
@@ -283,9 +257,8 @@ static int unlink_stale(const char *path, char *err, size_t errlen)
     return 0;
 }
 
-int listen_unix(ev_loop *loop, const char *path, unsigned perm, int backlog,
-                listen_accept_fn *fn, void *data, listener **out, char *err, size_t errlen)
-{
+int listen_unix(ev_loop *loop, const char *path, unsigned perm, int backlog, listen_accept_fn *fn,
+                void *data, listener **out, char *err, size_t errlen) {
     struct sockaddr_un sa = {0};
     sa.sun_family = AF_UNIX;
     if (!path || !path[0] || strlen(path) >= sizeof(sa.sun_path)) {
@@ -294,8 +267,7 @@ int listen_unix(ev_loop *loop, const char *path, unsigned perm, int backlog,
     }
     strcpy(sa.sun_path, path);
     int rc = unlink_stale(path, err, errlen);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         snprintf(err, errlen, "socket: %s", strerror(errno));

@@ -24,8 +24,8 @@ typedef void listen_accept_fn(listener *l, int fd, const char *peer_ip, int peer
  * Returns 0 or an error with a message in err. */
 int listen_tcp(ev_loop *loop, char **bind_addrs, int naddrs, int port, int backlog,
                listen_accept_fn *fn, void *data, listener **out, char *err, size_t errlen);
-int listen_unix(ev_loop *loop, const char *path, unsigned perm, int backlog,
-                listen_accept_fn *fn, void *data, listener **out, char *err, size_t errlen);
+int listen_unix(ev_loop *loop, const char *path, unsigned perm, int backlog, listen_accept_fn *fn,
+                void *data, listener **out, char *err, size_t errlen);
 void listen_set_max_accepts(listener *l, int max_per_event);
 /* The bound TCP port (useful when port was chosen by the kernel in tests). */
 int listen_port(const listener *l);

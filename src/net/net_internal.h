@@ -53,8 +53,8 @@ int conn__wait_fd(int fd, short events, int64_t deadline);
 
 /* Generic blocking loops over c->type->read/write. want_events(c, is_write)
  * returns the poll events to wait for when an attempt moved nothing (NULL:
- * POLLOUT for writes, POLLIN for reads); has_pending(c) non-zero skips the
- * wait for reads. */
+ * POLLOUT for writes, POLLIN for reads). A read that moved nothing always
+ * waits: the transport needs bytes from the socket. */
 typedef short conn_want_fn(conn *c, int is_write);
 int conn__sync_write(conn *c, const void *data, size_t len, long long timeout_ms,
                      conn_want_fn *want);

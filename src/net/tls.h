@@ -40,34 +40,40 @@ typedef struct tls_config {
     const char *ca_cert_file, *ca_cert_dir;
     const char *dh_params_file;
     tls_auth_mode auth_clients;
-    int protocols; /* TLS_PROTO_* bits; 0 means TLS_PROTO_DEFAULT */
+    int protocols;            /* TLS_PROTO_* bits; 0 means TLS_PROTO_DEFAULT */
     const char *ciphers;      /* TLS <= 1.2 cipher list; NULL: forward-secret AEAD only */
     const char *ciphersuites; /* TLS 1.3 suites; NULL: OpenSSL's default */
     int prefer_server_ciphers;
     int session_caching;
     long session_cache_size;
     long session_cache_timeout;
-    const char **allowed_names; /* glob patterns for client cert SAN/CN */
+    /* Glob patterns for the client certificate's SANs/CN. When set, a
+     * client certificate is required whatever auth_clients says. */
+    const char **allowed_names;
     int allowed_names_count;
-    int need_server_cert;       /* refuse a config without cert/key (server side) */
+    int need_server_cert; /* refuse a config without cert/key (server side) */
     /* Handshake steps run per loop iteration on this thread (0: no bound).
      * Beyond it, handshakes wait for the next iteration (conn_process_pending
      * resumes them), so a storm of new TLS clients cannot starve the
      * established ones. */
     int max_handshakes_per_loop;
+    /* A TCP connect plus handshake (either side) not done in this time
+     * fails (fail_timeout). 0: 10 s; negative: no limit. */
+    int handshake_timeout_ms;
 } tls_config;
 
 /* Counters. One per server (or per plane in the node), owned by the caller. */
 typedef struct tls_stats {
     uint64_t handshakes_ok;
     uint64_t handshakes_failed;
-    uint64_t fail_no_cert;        /* client sent no certificate but one is required */
-    uint64_t fail_untrusted;      /* chain does not verify (foreign CA, self-signed) */
-    uint64_t fail_expired;        /* peer certificate expired or not yet valid */
-    uint64_t fail_name;           /* tls-allowed-names / peer name mismatch */
-    uint64_t fail_protocol;       /* version / cipher / not TLS at all */
+    uint64_t fail_no_cert;   /* client sent no certificate but one is required */
+    uint64_t fail_untrusted; /* chain does not verify (foreign CA, self-signed) */
+    uint64_t fail_expired;   /* peer certificate expired or not yet valid */
+    uint64_t fail_name;      /* tls-allowed-names / peer name mismatch */
+    uint64_t fail_protocol;  /* version / cipher / not TLS at all */
     uint64_t fail_other;
-    uint64_t resumed;             /* sessions resumed */
+    uint64_t fail_timeout; /* handshake (or TLS client's connect) took too long */
+    uint64_t resumed;      /* sessions resumed */
     uint64_t ctx_reloads;
     uint64_t ctx_reload_failures;
 } tls_stats;
@@ -80,8 +86,7 @@ int tls_parse_protocols(const char *s, int *out);
 /* Builds a context. Checks: files readable, key matches cert, cert currently
  * valid (not expired, not yet-valid), CA loads. Returns 0 and an owned ctx
  * (refcount 1), or a negative error with the reason in err. */
-int tls_ctx_build(const tls_config *cfg, tls_stats *stats, tls_ctx **out, char *err,
-                  size_t errlen);
+int tls_ctx_build(const tls_config *cfg, tls_stats *stats, tls_ctx **out, char *err, size_t errlen);
 tls_ctx *tls_ctx_retain(tls_ctx *ctx);
 void tls_ctx_release(tls_ctx *ctx);
 

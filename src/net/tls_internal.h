@@ -34,13 +34,14 @@ typedef struct tls_file_fp {
 } tls_file_fp;
 
 struct tls_ctx {
-    int refs; /* atomic */
-    SSL_CTX *server; /* owned; NULL when built without a server certificate */
-    SSL_CTX *client; /* owned */
-    tls_stats *stats; /* borrowed; may be NULL */
+    int refs;             /* atomic */
+    SSL_CTX *server;      /* owned; NULL when built without a server certificate */
+    SSL_CTX *client;      /* owned */
+    tls_stats *stats;     /* borrowed; may be NULL */
     char **allowed_names; /* owned copies */
     int allowed_names_count;
     int max_handshakes_per_loop;
+    int handshake_timeout_ms; /* <= 0: none */
     tls_cert_summary server_cert, client_cert;
     tls_cert_summary ca[TLS_MAX_CA_SUMMARIES];
     int nca;

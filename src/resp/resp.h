@@ -27,7 +27,6 @@
 
 #define RESP_BIG_ARG (32 * 1024)
 #define RESP_INLINE_MAX (64 * 1024)
-#define RESP_MBULK_MAX (1024 * 1024)
 
 typedef struct resp_limits {
     long long max_bulk_len; /* proto-max-bulk-len (default 512 MiB) */

@@ -81,10 +81,14 @@ static void touch_command(client *c) {
 
 static int parse_expire_flags(client *c, int *flags) {
     for (int j = 3; j < c->argc; j++) {
-        if (opt_is(c->argv[j], "nx")) *flags |= EXP_NX;
-        else if (opt_is(c->argv[j], "xx")) *flags |= EXP_XX;
-        else if (opt_is(c->argv[j], "gt")) *flags |= EXP_GT;
-        else if (opt_is(c->argv[j], "lt")) *flags |= EXP_LT;
+        if (opt_is(c->argv[j], "nx"))
+            *flags |= EXP_NX;
+        else if (opt_is(c->argv[j], "xx"))
+            *flags |= EXP_XX;
+        else if (opt_is(c->argv[j], "gt"))
+            *flags |= EXP_GT;
+        else if (opt_is(c->argv[j], "lt"))
+            *flags |= EXP_LT;
         else {
             add_reply_errorf(c, "ERR Unsupported option %s", c->argv[j]);
             return -1;
@@ -318,8 +322,10 @@ static void scan_command(client *c) {
 
     size_t kept = 0;
     for (size_t i = 0; i < keys.n; i++) {
-        if (scan_keep(c, &o, keys.v[i])) keys.v[kept++] = keys.v[i];
-        else sstr_free(keys.v[i]);
+        if (scan_keep(c, &o, keys.v[i]))
+            keys.v[kept++] = keys.v[i];
+        else
+            sstr_free(keys.v[i]);
     }
     char buf[32];
     int blen = util_ull_to_str(buf, sizeof(buf), cursor);
@@ -345,8 +351,10 @@ static void rename_generic(client *c, int nx) {
         return;
     }
     if (samekey) {
-        if (nx) add_reply_int(c, 0);
-        else add_reply_ok(c);
+        if (nx)
+            add_reply_int(c, 0);
+        else
+            add_reply_ok(c);
         return;
     }
     long long expire = db_get_expire(c->db, src);
@@ -361,8 +369,10 @@ static void rename_generic(client *c, int nx) {
     if (expire != -1) db_set_expire(srv, c->db, dst, expire);
     db_delete(srv, c->db, src);
     srv->dirty++;
-    if (nx) add_reply_int(c, 1);
-    else add_reply_ok(c);
+    if (nx)
+        add_reply_int(c, 1);
+    else
+        add_reply_ok(c);
 }
 
 static void rename_command(client *c) {
@@ -530,11 +540,12 @@ static void object_help_command(client *c) {
     for (; c->argv[0][i] && i < sizeof(name) - 1; i++)
         name[i] = (char)toupper((unsigned char)c->argv[0][i]);
     name[i] = '\0';
-    snprintf(head, sizeof(head), "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-             name);
+    snprintf(head, sizeof(head),
+             "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", name);
     add_reply_array(c, (long long)n + 1);
     add_reply_simple(c, head);
-    for (i = 0; i < n; i++) add_reply_simple(c, help[i]);
+    for (i = 0; i < n; i++)
+        add_reply_simple(c, help[i]);
 }
 
 /* Reached only if the dispatcher runs the container itself. */
@@ -568,19 +579,18 @@ const command cmds_keys[] = {
      "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non "
      "blocking.",
      "4.0.0", NULL},
-    {"exists", exists_command, -2, R | F, 1, -1, 1, "generic", "Determine if a key exists",
+    {"exists", exists_command, -2, R | F, 1, -1, 1, "generic", "Determine if a key exists", "1.0.0",
+     NULL},
+    {"type", type_command, 2, R | F, 1, 1, 1, "generic", "Determine the type stored at key",
      "1.0.0", NULL},
-    {"type", type_command, 2, R | F, 1, 1, 1, "generic",
-     "Determine the type stored at key", "1.0.0", NULL},
-    {"expire", expire_command, -3, W | F, 1, 1, 1, "generic",
-     "Set a key's time to live in seconds", "1.0.0", NULL},
+    {"expire", expire_command, -3, W | F, 1, 1, 1, "generic", "Set a key's time to live in seconds",
+     "1.0.0", NULL},
     {"pexpire", pexpire_command, -3, W | F, 1, 1, 1, "generic",
      "Set a key's time to live in milliseconds", "2.6.0", NULL},
     {"expireat", expireat_command, -3, W | F, 1, 1, 1, "generic",
      "Set the expiration for a key as a UNIX timestamp", "1.2.0", NULL},
     {"pexpireat", pexpireat_command, -3, W | F, 1, 1, 1, "generic",
-     "Set the expiration for a key as a UNIX timestamp specified in milliseconds", "2.6.0",
-     NULL},
+     "Set the expiration for a key as a UNIX timestamp specified in milliseconds", "2.6.0", NULL},
     {"expiretime", expiretime_command, 2, R | F, 1, 1, 1, "generic",
      "Get the expiration Unix timestamp for a key", "7.0.0", NULL},
     {"pexpiretime", pexpiretime_command, 2, R | F, 1, 1, 1, "generic",
@@ -589,12 +599,12 @@ const command cmds_keys[] = {
      "1.0.0", NULL},
     {"pttl", pttl_command, 2, R | F, 1, 1, 1, "generic",
      "Get the time to live for a key in milliseconds", "2.6.0", NULL},
-    {"persist", persist_command, 2, W | F, 1, 1, 1, "generic",
-     "Remove the expiration from a key", "2.2.0", NULL},
-    {"keys", keys_command, 2, R, 0, 0, 0, "generic",
-     "Find all keys matching the given pattern", "1.0.0", NULL},
-    {"scan", scan_command, -2, R, 0, 0, 0, "generic",
-     "Incrementally iterate the keys space", "2.8.0", NULL},
+    {"persist", persist_command, 2, W | F, 1, 1, 1, "generic", "Remove the expiration from a key",
+     "2.2.0", NULL},
+    {"keys", keys_command, 2, R, 0, 0, 0, "generic", "Find all keys matching the given pattern",
+     "1.0.0", NULL},
+    {"scan", scan_command, -2, R, 0, 0, 0, "generic", "Incrementally iterate the keys space",
+     "2.8.0", NULL},
     {"rename", rename_command, 3, W, 1, 2, 1, "generic", "Rename a key", "1.0.0", NULL},
     {"renamenx", renamenx_command, 3, W | F, 1, 2, 1, "generic",
      "Rename a key, only if the new key does not exist", "1.0.0", NULL},
@@ -604,8 +614,8 @@ const command cmds_keys[] = {
      "Alters the last access time of a key(s). Returns the number of existing keys specified.",
      "3.2.1", NULL},
     {"copy", copy_command, -3, W | D, 1, 2, 1, "generic", "Copy a key", "6.2.0", NULL},
-    {"move", move_command, 3, W | F, 1, 1, 1, "generic", "Move a key to another database",
-     "1.0.0", NULL},
+    {"move", move_command, 3, W | F, 1, 1, 1, "generic", "Move a key to another database", "1.0.0",
+     NULL},
     {"object", object_command, -2, 0, 0, 0, 0, "generic",
      "A container for object introspection commands", "2.2.3", object_subcommands},
     {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL},

@@ -165,8 +165,10 @@ static void set_generic(client *c, int flags, int val_idx, int expire_idx, int i
     int found = db_lookup_write(c, c->argv[1]) != NULL;
     if (((flags & OPT_NX) && found) || ((flags & OPT_XX) && !found)) {
         if (!(flags & OPT_GET)) {
-            if (int_reply) add_reply_int(c, 0);
-            else add_reply_null(c);
+            if (int_reply)
+                add_reply_int(c, 0);
+            else
+                add_reply_null(c);
         }
         return;
     }
@@ -174,8 +176,10 @@ static void set_generic(client *c, int flags, int val_idx, int expire_idx, int i
     c->srv->dirty++;
     if (expire_idx) db_set_expire(c->srv, c->db, c->argv[1], when);
     if (!(flags & OPT_GET)) {
-        if (int_reply) add_reply_int(c, 1);
-        else add_reply_ok(c);
+        if (int_reply)
+            add_reply_int(c, 1);
+        else
+            add_reply_ok(c);
     }
 }
 
@@ -248,8 +252,10 @@ static void mget_command(client *c) {
     add_reply_array(c, c->argc - 1);
     for (int j = 1; j < c->argc; j++) {
         sobj *o = db_lookup_read(c, c->argv[j]);
-        if (!o || o->type != OBJ_STRING) add_reply_null(c);
-        else add_reply_bulk_obj(c, o);
+        if (!o || o->type != OBJ_STRING)
+            add_reply_null(c);
+        else
+            add_reply_bulk_obj(c, o);
     }
 }
 
@@ -269,8 +275,10 @@ static void mset_generic(client *c, int nx) {
     for (int j = 1; j < c->argc; j += 2)
         db_set_key(c, c->db, c->argv[j], value_from_arg(c, j + 1), 0);
     c->srv->dirty += (c->argc - 1) / 2;
-    if (nx) add_reply_int(c, 1);
-    else add_reply_ok(c);
+    if (nx)
+        add_reply_int(c, 1);
+    else
+        add_reply_ok(c);
 }
 
 static void mset_command(client *c) {
@@ -353,8 +361,10 @@ static void incrbyfloat_command(client *c) {
     int len = util_ld_to_str(buf, sizeof(buf), value);
     /* Stored as text, never int-encoded, as Redis does ("3" stays embstr). */
     sobj *n = obj_new_string_noint(buf, (size_t)len);
-    if (o) db_overwrite(c->srv, c->db, c->argv[1], n);
-    else db_add(c->srv, c->db, c->argv[1], n);
+    if (o)
+        db_overwrite(c->srv, c->db, c->argv[1], n);
+    else
+        db_add(c->srv, c->db, c->argv[1], n);
     c->srv->dirty++;
     add_reply_bulk(c, buf, (size_t)len);
 }
@@ -528,10 +538,14 @@ static int lcs_build(client *c, lcs_ctx *x) {
     x->tab = sk_malloc((size_t)bytes);
     for (uint32_t i = 0; i <= x->alen; i++) {
         for (uint32_t j = 0; j <= x->blen; j++) {
-            if (i == 0 || j == 0) LCS_AT(x, i, j) = 0;
-            else if (x->a[i - 1] == x->b[j - 1]) LCS_AT(x, i, j) = LCS_AT(x, i - 1, j - 1) + 1;
-            else if (LCS_AT(x, i - 1, j) > LCS_AT(x, i, j - 1)) LCS_AT(x, i, j) = LCS_AT(x, i - 1, j);
-            else LCS_AT(x, i, j) = LCS_AT(x, i, j - 1);
+            if (i == 0 || j == 0)
+                LCS_AT(x, i, j) = 0;
+            else if (x->a[i - 1] == x->b[j - 1])
+                LCS_AT(x, i, j) = LCS_AT(x, i - 1, j - 1) + 1;
+            else if (LCS_AT(x, i - 1, j) > LCS_AT(x, i, j - 1))
+                LCS_AT(x, i, j) = LCS_AT(x, i - 1, j);
+            else
+                LCS_AT(x, i, j) = LCS_AT(x, i, j - 1);
         }
     }
     return 0;
@@ -581,8 +595,10 @@ static long long lcs_backtrack(client *c, const lcs_opts *o, const lcs_ctx *x, c
             i--;
             j--;
         } else {
-            if (LCS_AT(x, i - 1, j) > LCS_AT(x, i, j - 1)) i--;
-            else j--;
+            if (LCS_AT(x, i - 1, j) > LCS_AT(x, i, j - 1))
+                i--;
+            else
+                j--;
             if (r.a_start != x->alen) emit = 1;
         }
         if (emit) {
@@ -648,12 +664,12 @@ static void lcs_command(client *c) {
 
 const command cmds_string[] = {
     {"get", get_command, 2, R | F, 1, 1, 1, "string", "Get the value of a key", "1.0.0", NULL},
-    {"set", set_command, -3, W | D, 1, 1, 1, "string",
-     "Set the string value of a key", "1.0.0", NULL},
+    {"set", set_command, -3, W | D, 1, 1, 1, "string", "Set the string value of a key", "1.0.0",
+     NULL},
     {"setnx", setnx_command, 3, W | D | F, 1, 1, 1, "string",
      "Set the value of a key, only if the key does not exist", "1.0.0", NULL},
-    {"setex", setex_command, 4, W | D, 1, 1, 1, "string",
-     "Set the value and expiration of a key", "2.0.0", NULL},
+    {"setex", setex_command, 4, W | D, 1, 1, 1, "string", "Set the value and expiration of a key",
+     "2.0.0", NULL},
     {"psetex", psetex_command, 4, W | D, 1, 1, 1, "string",
      "Set the value and expiration in milliseconds of a key", "2.6.0", NULL},
     {"getset", getset_command, 3, W | D | F, 1, 1, 1, "string",
@@ -662,10 +678,10 @@ const command cmds_string[] = {
      "Get the value of a key and delete the key", "6.2.0", NULL},
     {"getex", getex_command, -2, W | F, 1, 1, 1, "string",
      "Get the value of a key and optionally set its expiration", "6.2.0", NULL},
-    {"mget", mget_command, -2, R | F, 1, -1, 1, "string",
-     "Get the values of all the given keys", "1.0.0", NULL},
-    {"mset", mset_command, -3, W | D, 1, -1, 2, "string",
-     "Set multiple keys to multiple values", "1.0.1", NULL},
+    {"mget", mget_command, -2, R | F, 1, -1, 1, "string", "Get the values of all the given keys",
+     "1.0.0", NULL},
+    {"mset", mset_command, -3, W | D, 1, -1, 2, "string", "Set multiple keys to multiple values",
+     "1.0.1", NULL},
     {"msetnx", msetnx_command, -3, W | D, 1, -1, 2, "string",
      "Set multiple keys to multiple values, only if none of the keys exist", "1.0.1", NULL},
     {"incr", incr_command, 2, W | D | F, 1, 1, 1, "string",
@@ -688,7 +704,6 @@ const command cmds_string[] = {
      "Get a substring of the string stored at a key", "2.4.0", NULL},
     {"substr", getrange_command, 4, R, 1, 1, 1, "string",
      "Get a substring of the string stored at a key", "1.0.0", NULL},
-    {"lcs", lcs_command, -3, R, 1, 2, 1, "string", "Find longest common substring", "7.0.0",
-     NULL},
+    {"lcs", lcs_command, -3, R, 1, 2, 1, "string", "Find longest common substring", "7.0.0", NULL},
     {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -128,7 +128,6 @@ void command_call(client *c) {
     e->calls++;
     e->usec += (uint64_t)dur;
     if (srv->stat_total_error_replies != errors_before) e->failed++;
-    c->lastcmd = c->cmd;
     c->commands_processed++;
     srv->stat_numcommands++;
 }
@@ -209,6 +208,7 @@ void command_process(client *c) {
     server *srv = c->srv;
     if (resolve_command(c) < 0) return;
     const command *cmd = c->cmd;
+    c->lastcmd = cmd;
 
     if (!c->authenticated && !(cmd->flags & CMD_NO_AUTH)) {
         reject(c, "NOAUTH Authentication required.");
@@ -293,6 +293,33 @@ static void add_key_specs(client *c, const command *cmd) {
     add_reply_int(c, 0);
 }
 
+/* ACL categories as Redis 7.0 reports them, derived from group and flags. */
+static void add_acl_categories(client *c, const command *cmd) {
+    static const struct {
+        const char *group, *category;
+    } by_group[] = {
+        {"string", "@string"},         {"generic", "@keyspace"},   {"list", "@list"},
+        {"hash", "@hash"},             {"set", "@set"},            {"sorted-set", "@sortedset"},
+        {"stream", "@stream"},         {"pubsub", "@pubsub"},      {"transactions", "@transaction"},
+        {"connection", "@connection"}, {"hyperloglog", "@hyperloglog"}, {"geo", "@geo"},
+        {"bitmap", "@bitmap"},
+    };
+    const char *cats[8];
+    int n = 0;
+    if (cmd->flags & CMD_WRITE) cats[n++] = "@write";
+    if (cmd->flags & CMD_READONLY) cats[n++] = "@read";
+    if (cmd->flags & CMD_ADMIN) {
+        cats[n++] = "@admin";
+        cats[n++] = "@dangerous";
+    }
+    for (size_t i = 0; cmd->group && i < sizeof(by_group) / sizeof(by_group[0]); i++)
+        if (!strcmp(cmd->group, by_group[i].group)) cats[n++] = by_group[i].category;
+    if (cmd->flags & CMD_BLOCKING) cats[n++] = "@blocking";
+    cats[n++] = (cmd->flags & CMD_FAST) ? "@fast" : "@slow";
+    add_reply_array(c, n);
+    for (int i = 0; i < n; i++) add_reply_simple(c, cats[i]);
+}
+
 static void add_command_info(client *c, const command *cmd) {
     command_entry *e = ENTRY_OF(cmd);
     add_reply_array(c, 10);
@@ -302,10 +329,7 @@ static void add_command_info(client *c, const command *cmd) {
     add_reply_int(c, cmd->first_key);
     add_reply_int(c, cmd->last_key);
     add_reply_int(c, cmd->key_step);
-    add_reply_array(c, 1);
-    char cat[64];
-    snprintf(cat, sizeof(cat), "@%s", cmd->group ? cmd->group : "generic");
-    add_reply_simple(c, cat);
+    add_acl_categories(c, cmd);
     add_reply_array(c, 0); /* tips */
     add_key_specs(c, cmd);
     if (!e->subs) {

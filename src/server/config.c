@@ -436,7 +436,15 @@ static int parse_value(server_config *cfg, const directive *d, sstr *argv, int a
                 return 0;
             }
         }
-        *err = "argument(s) must be one of the allowed values";
+        {
+            static char msg[512];
+            size_t used = (size_t)snprintf(msg, sizeof(msg),
+                                           "argument(s) must be one of the following: ");
+            for (const enum_name *e = d->enums; e->name && used < sizeof(msg); e++)
+                used += (size_t)snprintf(msg + used, sizeof(msg) - used, "%s%s",
+                                         e == d->enums ? "" : ", ", e->name);
+            *err = msg;
+        }
         return -1;
     default:
         *err = "internal error";
@@ -701,6 +709,7 @@ static int apply_changes(server *srv, set_item *items, int n, char *errstr, size
         if (items[i].d->flags & D_TLS) tls = 1;
         if (items[i].d->flags & D_LISTEN) listen = 1;
         if (!strcmp(items[i].d->name, "loglevel")) log_set_level(srv->cfg->loglevel);
+        if (!strncmp(items[i].d->name, "maxmemory", 9)) obj_apply_config(srv);
     }
     if (tls && (config_tls_wanted(srv->cfg) || srv->tls)) {
         if (config_apply_tls(srv, errstr, errlen) < 0) return -1;
@@ -731,8 +740,9 @@ static void config_set(client *c) {
         }
         for (int j = 0; j < i; j++) {
             if (items[j].d == d) {
-                add_reply_errorf(c, "ERR Duplicate parameter - %s", d->name);
-                goto cleanup;
+                failed = i;
+                why = "duplicate parameter";
+                goto fail;
             }
         }
         items[i].d = d;

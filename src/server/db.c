@@ -196,8 +196,10 @@ void db_overwrite(server *srv, sdb *db, const sstr key, sobj *val) {
 
 void db_set_key(client *c, sdb *db, const sstr key, sobj *val, int keep_ttl) {
     server *srv = c->srv;
-    if (db_lookup(srv, db, key, DB_LOOKUP_WRITE)) overwrite_key(srv, db, key, val);
-    else add_key(db, key, val);
+    if (db_lookup(srv, db, key, DB_LOOKUP_WRITE))
+        overwrite_key(srv, db, key, val);
+    else
+        add_key(db, key, val);
     if (!keep_ttl) db_remove_expire(db, key);
     db_signal_modified(srv, db, key);
 }
@@ -291,8 +293,8 @@ static int expire_timelimit_exit;
 void db_active_expire_cycle(server *srv, long long budget_us) {
     obj_apply_config(srv); /* cheap; keeps the constructors' policy in step */
     if (srv->dbnum <= 0) return;
-    int effort = (srv->cfg && srv->cfg->active_expire_effort > 0 ? srv->cfg->active_expire_effort
-                                                                  : 1) - 1;
+    int effort =
+        (srv->cfg && srv->cfg->active_expire_effort > 0 ? srv->cfg->active_expire_effort : 1) - 1;
     unsigned long keys_per_loop = EXPIRE_KEYS_PER_LOOP + EXPIRE_KEYS_PER_LOOP / 4 * effort;
     unsigned long acceptable_stale = EXPIRE_ACCEPTABLE_STALE - effort;
     if (budget_us <= 0) {

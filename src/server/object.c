@@ -14,7 +14,6 @@
  * server argument; obj_apply_config() keeps the flags in step with the
  * configuration.
  */
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -86,8 +85,10 @@ static int srv_is_lfu(const server *srv) {
 
 static void init_clock_field(sobj *o) {
     long long now = wall_ms();
-    if (cfg_lfu) o->lru = (unsigned)((lfu_minutes_at(now) << 8) | LFU_INIT_VAL);
-    else o->lru = lru_clock_at(now);
+    if (cfg_lfu)
+        o->lru = (unsigned)((lfu_minutes_at(now) << 8) | LFU_INIT_VAL);
+    else
+        o->lru = lru_clock_at(now);
 }
 
 void obj_touch(server *srv, sobj *o) {
@@ -117,7 +118,8 @@ void obj_apply_config(const server *srv) {
     cfg_lfu = MAXMEMORY_IS_LFU(policy);
     /* Shared objects have one clock for every key holding them, which
      * would blind an LRU/LFU eviction policy. */
-    cfg_shared_ok = srv->cfg->maxmemory == 0 || !(MAXMEMORY_IS_LFU(policy) || MAXMEMORY_IS_LRU(policy));
+    cfg_shared_ok =
+        srv->cfg->maxmemory == 0 || !(MAXMEMORY_IS_LFU(policy) || MAXMEMORY_IS_LRU(policy));
 }
 
 /* --------------------------------------------------------- the type table */
@@ -133,8 +135,8 @@ const obj_type_ops *obj_type_get(enum obj_type t) {
 }
 
 const char *obj_type_name(const sobj *o) {
-    static const char *fallback[OBJ_TYPE_MAX] = {"string", "list", "set", "zset", "hash", NULL,
-                                                 "stream"};
+    static const char *fallback[OBJ_TYPE_MAX] = {"string", "list", "set",   "zset",
+                                                 "hash",   NULL,   "stream"};
     if (!o) return "none";
     const obj_type_ops *ops = obj_type_get(o->type);
     if (ops && ops->name) return ops->name;
@@ -144,16 +146,26 @@ const char *obj_type_name(const sobj *o) {
 
 const char *obj_encoding_name(int encoding) {
     switch (encoding) {
-    case OBJ_ENC_RAW: return "raw";
-    case OBJ_ENC_INT: return "int";
-    case OBJ_ENC_HT: return "hashtable";
-    case OBJ_ENC_LISTPACK: return "listpack";
-    case OBJ_ENC_QUICKLIST: return "quicklist";
-    case OBJ_ENC_INTSET: return "intset";
-    case OBJ_ENC_SKIPLIST: return "skiplist";
-    case OBJ_ENC_EMBSTR: return "embstr";
-    case OBJ_ENC_STREAM: return "stream";
-    default: return "unknown";
+    case OBJ_ENC_RAW:
+        return "raw";
+    case OBJ_ENC_INT:
+        return "int";
+    case OBJ_ENC_HT:
+        return "hashtable";
+    case OBJ_ENC_LISTPACK:
+        return "listpack";
+    case OBJ_ENC_QUICKLIST:
+        return "quicklist";
+    case OBJ_ENC_INTSET:
+        return "intset";
+    case OBJ_ENC_SKIPLIST:
+        return "skiplist";
+    case OBJ_ENC_EMBSTR:
+        return "embstr";
+    case OBJ_ENC_STREAM:
+        return "stream";
+    default:
+        return "unknown";
     }
 }
 
@@ -212,8 +224,10 @@ static sobj *new_embstr(const void *p, size_t len) {
     h[1] = (unsigned char)len; /* alloc */
     h[2] = 0;                  /* type: 8-bit header */
     char *s = (char *)(h + EMB_HDR);
-    if (len && p) memcpy(s, p, len);
-    else if (len) memset(s, 0, len);
+    if (len && p)
+        memcpy(s, p, len);
+    else if (len)
+        memset(s, 0, len);
     s[len] = '\0';
     o->type = OBJ_STRING;
     o->encoding = OBJ_ENC_EMBSTR;

@@ -229,20 +229,6 @@ static void make_runid(char out[41]) {
     for (int i = 0; i < 20; i++) snprintf(out + 2 * i, 3, "%02x", raw[i]);
 }
 
-static void init_dbs(server *srv) {
-    static const dict_type keys_type = {dict_hash_sstr, dict_sstr_equal, dict_sstr_free,
-                                        (void (*)(void *))obj_release};
-    static const dict_type expires_type = {dict_hash_sstr, dict_sstr_equal, NULL, NULL};
-    srv->dbnum = srv->cfg->databases;
-    srv->dbs = sk_calloc((size_t)srv->dbnum, sizeof(sdb));
-    for (int i = 0; i < srv->dbnum; i++) {
-        srv->dbs[i].id = i;
-        srv->dbs[i].keys = dict_create(&keys_type);
-        srv->dbs[i].expires = dict_create(&expires_type);
-        multi_init_db(&srv->dbs[i]);
-    }
-}
-
 server *server_create(server_config *cfg, char *err, size_t errlen) {
     server *srv = sk_calloc(1, sizeof(*srv));
     srv->cfg = cfg;
@@ -254,7 +240,8 @@ server *server_create(server_config *cfg, char *err, size_t errlen) {
     srv->start_ms = srv->mstime;
     make_runid(srv->runid);
     obj_init_types();
-    init_dbs(srv);
+    obj_apply_config(srv);
+    db_init_all(srv, cfg->databases);
     commands_init(srv);
     pubsub_init(srv);
     if (config_tls_wanted(cfg) && config_apply_tls(srv, err, errlen) < 0) goto fail;
@@ -294,12 +281,7 @@ void server_destroy(server *srv) {
         if (srv->pubsub_channels) pubsub_free(srv);
         commands_free(srv);
     }
-    for (int i = 0; srv->dbs && i < srv->dbnum; i++) {
-        multi_free_db(&srv->dbs[i]);
-        dict_release(srv->dbs[i].expires);
-        dict_release(srv->dbs[i].keys);
-    }
-    sk_free(srv->dbs);
+    db_free_all(srv);
     if (srv->loop) ev_destroy(srv->loop);
     config_free(srv->cfg);
     sk_free(srv);

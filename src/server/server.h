@@ -375,7 +375,14 @@ void server_update_time(server *srv);
 /* Wall clock in microseconds, read now (not cached). */
 long long server_ustime_now(void);
 
-/* data layer additions (object.c, db.c; owner: data layer) */
+/* data layer additions (object.c, db.c; owner: data layer)
+ *
+ * Keyspace contract details: db_add, db_overwrite, db_set_key, db_delete
+ * and the deletion of an expired key call db_signal_modified themselves;
+ * a command that edits a value in place or only changes a TTL calls it.
+ * Commands count srv->dirty. db_exists is "present and not logically
+ * expired" (nothing deleted, no stats). db_empty signals the watchers of
+ * its db before emptying it. db_swap returns 0 or SK_EINVAL. */
 
 #define OBJ_SHARED_INTEGERS 10000 /* 0..9999 are shared int objects */
 
@@ -385,7 +392,8 @@ void obj_init_types(void);
 /* Re-reads maxmemory / maxmemory-policy: whether new integer values may be
  * shared (not under an LRU/LFU policy with maxmemory set) and how new
  * objects initialise their LRU/LFU field. Call at start and after CONFIG
- * SET of either (db_active_expire_cycle also calls it). */
+ * SET of either (db_lookup and the expiry cycle also call it, so a missed
+ * call costs at most one stale decision). */
 void obj_apply_config(const server *srv);
 /* Embstr (<= OBJ_EMBSTR_LIMIT bytes) or raw, never int (Redis's
  * createStringObject: INCRBYFLOAT results keep their text form). */
@@ -403,8 +411,9 @@ sobj *obj_dup(const sobj *o);
 sobj *db_lookup(server *srv, sdb *db, const sstr key, int flags);
 /* Non-zero when key has a TTL in the past (nothing is deleted). */
 int db_key_is_expired(const server *srv, sdb *db, const sstr key);
-/* Allocates srv->dbs (dbnum empty databases, ids 0..dbnum-1) and frees
- * them with their content; db->watched stays to multi.c (NULL here). */
+/* Allocates srv->dbs (dbnum empty databases, ids 0..dbnum-1, watched NULL
+ * until multi.c needs it) with the keyspace's dict types; db_free_all
+ * frees them, content and multi_free_db included. */
 void db_init_all(server *srv, int dbnum);
 void db_free_all(server *srv);
 

@@ -9,8 +9,9 @@ runs them anyway, to debug the harness of those tests against redis).
 
 Servers: `server` is one session-wide process with a plain and a TLS listener
 (tls-auth-clients yes); tests that change configuration start their own with
-`start_server(...)`. Every process is stopped by pid in a finalizer and its
-log tail is attached to the report of a failing test.
+`start_server(...)`. Every process is stopped by pid in a finalizer; a failing
+test's report shows what the servers logged during it, and a server that
+crashed, hung on SIGTERM or printed a sanitizer report fails its fixture.
 """
 
 import os
@@ -20,7 +21,8 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from helpers import Certs, ServerProcess, make_client, redis_cli  # noqa: E402
+from helpers import (Certs, ServerProcess, make_client, redis_cli,  # noqa: E402
+                     report_health)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REDIS_SERVER = "/usr/bin/redis-server"
@@ -66,14 +68,39 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def _log_size(srv):
+    try:
+        return os.path.getsize(srv.log_path)
+    except OSError:
+        return 0
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    # Where each server's log stood when the test began: a failure report
+    # shows only what the servers wrote during the test.
+    item.sealkv_log_marks = {id(srv): _log_size(srv) for srv in ServerProcess.live}
+    yield
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
-    if rep.failed:
-        for srv in list(ServerProcess.live):
-            rep.sections.append(("server log: %s (%s)" % (srv.name, srv.workdir),
-                                 srv.log_tail(30)))
+    if not rep.failed:
+        return
+    marks = getattr(item, "sealkv_log_marks", {})
+    for srv in list(ServerProcess.live):
+        try:
+            with open(srv.log_path, "rb") as f:
+                f.seek(marks.get(id(srv), 0))
+                new = f.read().decode("utf-8", "replace")
+        except OSError:
+            continue
+        lines = new.splitlines()[-30:]
+        if lines:
+            rep.sections.append(("server log during test: %s (%s)" % (srv.name, srv.log_path),
+                                 "\n".join(lines)))
 
 
 @pytest.fixture(scope="session")
@@ -102,6 +129,7 @@ def server(target, certs, tmp_path_factory):
     srv.start()
     yield srv
     srv.stop()
+    report_health([srv])
 
 
 @pytest.fixture
@@ -109,9 +137,12 @@ def live_server(server):
     """The shared server, restarted (and the test failed) if it died earlier."""
     if not server.is_running():
         tail = server.log_tail()
+        server.stop()  # records the exit status
         server.start()
         pytest.fail("shared server had died before this test:\n" + tail)
-    return server
+    yield server
+    if not server.is_running():
+        pytest.fail("shared server died during this test:\n" + server.log_tail())
 
 
 @pytest.fixture(params=["plain", "tls"])
@@ -173,3 +204,4 @@ def start_server(target, certs, tmp_path):
     yield start
     for srv in started:
         srv.stop()
+    report_health(started)

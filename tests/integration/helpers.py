@@ -16,6 +16,7 @@ import ssl
 import subprocess
 import time
 
+import pytest
 import redis
 from redis.connection import PythonParser
 from redis.exceptions import ResponseError
@@ -99,7 +100,7 @@ def _asn1_time(dt):
 class _CA:
     """A throw-away CA driven by `openssl ca` so start/end dates can be set."""
 
-    def __init__(self, root, name, cn):
+    def __init__(self, root, name, cn, key):
         self.dir = os.path.join(root, name)
         os.makedirs(os.path.join(self.dir, "newcerts"))
         with open(os.path.join(self.dir, "index.txt"), "w"):
@@ -109,7 +110,7 @@ class _CA:
         self.cnf = os.path.join(self.dir, "openssl.cnf")
         with open(self.cnf, "w") as f:
             f.write(_OPENSSL_CNF.format(cadir=self.dir))
-        self.key = genkey(os.path.join(root, name + ".key"))
+        self.key = key
         self.cert = os.path.join(root, name + ".crt")
         _run([OPENSSL, "req", "-config", self.cnf, "-new", "-x509", "-key", self.key,
               "-out", self.cert, "-days", "3650", "-subj", "/CN=" + cn,
@@ -136,6 +137,24 @@ def genkey(path):
     return path
 
 
+def genkeys(root, names, timeout=60):
+    """RSA-2048 keys <root>/<name>.key, generated in parallel (the slow part)."""
+    procs = {}
+    for name in names:
+        path = os.path.join(root, name + ".key")
+        procs[name] = (path, subprocess.Popen([OPENSSL, "genrsa", "-out", path, "2048"],
+                                              stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.PIPE))
+    keys = {}
+    for name, (path, proc) in procs.items():
+        _, errout = proc.communicate(timeout=timeout)
+        if proc.returncode != 0:
+            raise RuntimeError("openssl genrsa %s failed: %s" % (name, errout.decode()))
+        os.chmod(path, 0o600)
+        keys[name] = path
+    return keys
+
+
 class Certs:
     """Paths of every certificate and key the suite uses (all RSA-2048)."""
 
@@ -143,28 +162,35 @@ class Certs:
         self.root = root
         now = datetime.datetime.now(datetime.timezone.utc)
         day = datetime.timedelta(days=1)
-        ca = _CA(root, "ca", "sealkv test CA")
+        keys = genkeys(root, ["ca", "server", "server2", "server-expired", "client1", "other",
+                              "client-expired", "client-future", "foreign-ca",
+                              "foreign-client"])
+        ca = _CA(root, "ca", "sealkv test CA", keys["ca"])
         self.ca_cert, self.ca_key = ca.cert, ca.key
-        self.server_cert, self.server_key = ca.issue(root, "server", "localhost", "server_ext")
+
+        def issue(issuer, name, cn, ext, **kw):
+            return issuer.issue(root, name, cn, ext, key=keys[name], **kw)
+
+        self.server_cert, self.server_key = issue(ca, "server", "localhost", "server_ext")
         # Same names, shorter life: INFO can tell it from the first one.
-        self.server2_cert, self.server2_key = ca.issue(root, "server2", "localhost",
-                                                       "server_ext", end=now + 200 * day)
-        self.server_expired_cert, self.server_expired_key = ca.issue(
-            root, "server-expired", "localhost", "server_ext", start=now - 3 * day,
+        self.server2_cert, self.server2_key = issue(ca, "server2", "localhost", "server_ext",
+                                                    end=now + 200 * day)
+        self.server_expired_cert, self.server_expired_key = issue(
+            ca, "server-expired", "localhost", "server_ext", start=now - 3 * day,
             end=now - day)
-        self.client_cert, self.client_key = ca.issue(root, "client1", "client1",
-                                                     "client1_ext")
-        self.other_cert, self.other_key = ca.issue(root, "other", "other", "client_ext")
-        self.expired_cert, self.expired_key = ca.issue(
-            root, "client-expired", "expired", "client_ext", start=now - 3 * day,
-            end=now - day)
-        self.future_cert, self.future_key = ca.issue(
-            root, "client-future", "future", "client_ext", start=now + 365 * day,
+        self.client_cert, self.client_key = issue(ca, "client1", "client1", "client1_ext")
+        self.other_cert, self.other_key = issue(ca, "other", "other", "client_ext")
+        self.expired_cert, self.expired_key = issue(
+            ca, "client-expired", "expired", "client_ext", start=now - 3 * day, end=now - day)
+        self.future_cert, self.future_key = issue(
+            ca, "client-future", "future", "client_ext", start=now + 365 * day,
             end=now + 730 * day)
-        foreign = _CA(root, "foreign-ca", "foreign test CA")
+        foreign = _CA(root, "foreign-ca", "foreign test CA", keys["foreign-ca"])
         self.foreign_ca_cert = foreign.cert
-        self.foreign_cert, self.foreign_key = foreign.issue(root, "foreign-client", "client1",
-                                                            "client1_ext")
+        # Same subject and SAN as client1, but signed by a CA the server does
+        # not trust.
+        self.foreign_cert, self.foreign_key = issue(foreign, "foreign-client", "client1",
+                                                    "client1_ext")
 
     @staticmethod
     def serial(cert_path):
@@ -181,6 +207,15 @@ def _stop_leftovers():
     """Last resort if pytest dies before the finalizers run."""
     for srv in list(ServerProcess.live):
         srv.stop()
+
+
+def report_health(servers):
+    """Fails the current fixture/test if any server misbehaved (see stop())."""
+    bad = [srv for srv in servers if srv.check_health()]
+    if bad:
+        pytest.fail("server problems: %s\n%s" % (
+            "; ".join(p for srv in bad for p in srv.check_health()),
+            "\n".join("%s log:\n%s" % (srv.name, srv.log_tail(60)) for srv in bad)))
 
 
 def free_port():
@@ -222,6 +257,7 @@ class ServerProcess:
         self.args = list(args)
         self.proc = None
         self.password = None
+        self.problems = []
         lines = [("bind", "127.0.0.1"), ("port", self.port), ("dir", workdir),
                  ("logfile", "")]
         lines += [tuple(d) for d in target.extra_directives]
@@ -268,8 +304,11 @@ class ServerProcess:
         last_err = None
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                rc = self.proc.returncode
+                self.stop()
+                self.problems.clear()  # reported by the exception instead
                 raise RuntimeError("%s exited with %d before answering PING\n%s"
-                                   % (self.name, self.proc.returncode, self.log_tail()))
+                                   % (self.name, rc, self.log_tail()))
             try:
                 if self.ping():
                     return self
@@ -277,6 +316,7 @@ class ServerProcess:
                 last_err = e
             time.sleep(0.05)
         self.stop()
+        self.problems.clear()
         raise RuntimeError("%s did not answer PING within %.0fs (%s)\n%s"
                            % (self.name, START_TIMEOUT, last_err, self.log_tail()))
 
@@ -294,17 +334,48 @@ class ServerProcess:
             conn.close()
 
     def stop(self):
+        """SIGTERM, then SIGKILL after STOP_TIMEOUT. Anything abnormal (exit
+        before we asked, a SIGKILL needed, a non-zero status) is recorded in
+        self.problems for the fixture to report."""
         if self.proc is None:
             return
-        if self.proc.poll() is None:
+        if self.proc.poll() is not None:
+            if self.proc.returncode != 0:
+                self.problems.append("%s exited by itself with status %d"
+                                     % (self.name, self.proc.returncode))
+        else:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
+                self.problems.append("%s ignored SIGTERM for %.0fs: killed"
+                                     % (self.name, STOP_TIMEOUT))
                 self.proc.kill()
                 self.proc.wait(timeout=STOP_TIMEOUT)
+            else:
+                if self.proc.returncode != 0:
+                    self.problems.append("%s exited with status %d on SIGTERM"
+                                         % (self.name, self.proc.returncode))
         if self in ServerProcess.live:
             ServerProcess.live.remove(self)
+        self.proc = None
+
+    SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                       "WARNING: ThreadSanitizer")
+
+    def check_health(self):
+        """Problems seen over the whole life of this server (all its runs),
+        including sanitizer reports in its log; [] when all was well."""
+        found = list(self.problems)
+        try:
+            text = self.log_text()
+        except OSError:
+            text = ""
+        for mark in self.SANITIZER_MARKS:
+            if mark in text:
+                found.append("%s: sanitizer report in its log (%s)" % (self.name, mark))
+                break
+        return found
 
     def restart(self):
         self.stop()
@@ -312,6 +383,9 @@ class ServerProcess:
 
     def is_running(self):
         return self.proc is not None and self.proc.poll() is None
+
+    def pid(self):
+        return self.proc.pid if self.proc is not None else None
 
     def log_tail(self, n=40):
         try:
@@ -573,6 +647,32 @@ def info_section(client, section):
             k, v = line.split(":", 1)
             out[k] = v
     return out
+
+
+def listening_ports(pid):
+    """TCP ports the process `pid` listens on (from /proc: its socket inodes
+    matched against /proc/net/tcp{,6} entries in LISTEN state)."""
+    inodes = set()
+    fd_dir = "/proc/%d/fd" % pid
+    for fd in os.listdir(fd_dir):
+        try:
+            target = os.readlink(os.path.join(fd_dir, fd))
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            if cols[3] == "0A" and cols[9] in inodes:  # 0A = TCP_LISTEN
+                ports.add(int(cols[1].rsplit(":", 1)[1], 16))
+    return ports
 
 
 def select_readable(sock, timeout):

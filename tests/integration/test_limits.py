@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from helpers import ConnClosed, RawConn, client_context, encode_command, wait_until
+from helpers import report_health, ConnClosed, RawConn, client_context, encode_command, wait_until
 
 
 def expect_protocol_error(conn, reason):
@@ -28,6 +28,7 @@ def limits_server(target, certs, tmp_path_factory):
     srv.start()
     yield srv
     srv.stop()
+    report_health([srv])
 
 
 def authed(srv, mode, rcvbuf=None):

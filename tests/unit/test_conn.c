@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "../../src/core/err.h"
@@ -55,8 +56,7 @@ typedef struct world {
 static world W;
 static char g_dir[64];
 
-static void peer_drop(peer *p, int failed, int rc)
-{
+static void peer_drop(peer *p, int failed, int rc) {
     if (failed)
         p->failed = 1;
     else
@@ -67,8 +67,7 @@ static void peer_drop(peer *p, int failed, int rc)
     p->c = NULL;
 }
 
-static void srv_flush(conn *c)
-{
+static void srv_flush(conn *c) {
     peer *p = conn_get_private(c);
     while (p->in.len > 0) {
         size_t half = p->in.len / 2;
@@ -87,8 +86,7 @@ static void srv_flush(conn *c)
     conn_set_write_handler(c, NULL);
 }
 
-static void srv_on_read(conn *c)
-{
+static void srv_on_read(conn *c) {
     peer *p = conn_get_private(c);
     char buf[16 * 1024];
     int n = conn_read(c, buf, sizeof(buf));
@@ -111,16 +109,14 @@ static void srv_on_read(conn *c)
     srv_flush(c);
 }
 
-static void srv_on_accept(conn *c)
-{
+static void srv_on_accept(conn *c) {
     peer *p = conn_get_private(c);
     assert_int_equal(conn_get_state(c), CONN_STATE_CONNECTED);
     p->connected = 1;
     conn_set_read_handler(c, srv_on_read);
 }
 
-static void on_listen(listener *l, int fd, const char *ip, int port, void *data)
-{
+static void on_listen(listener *l, int fd, const char *ip, int port, void *data) {
     (void)l;
     (void)data;
     if (W.nsrv >= MAX_PEERS) {
@@ -140,8 +136,18 @@ static void on_listen(listener *l, int fd, const char *ip, int port, void *data)
     assert_int_equal(conn_accept(p->c, srv_on_accept), 0);
 }
 
-static void cli_on_write(conn *c)
-{
+static void on_listen6(listener *l, int fd, const char *ip, int port, void *data) {
+    (void)l;
+    (void)data;
+    assert_string_equal(ip, "::1");
+    assert_true(port > 0);
+    peer *p = &W.srv[W.nsrv++];
+    p->c = conn_create_tcp(W.loop, fd);
+    conn_set_private(p->c, p);
+    assert_int_equal(conn_accept(p->c, srv_on_accept), 0);
+}
+
+static void cli_on_write(conn *c) {
     peer *p = conn_get_private(c);
     int n = conn_write(c, p->out + p->outpos, p->outlen - p->outpos);
     if (n < 0) {
@@ -149,12 +155,10 @@ static void cli_on_write(conn *c)
         return;
     }
     p->outpos += (size_t)n;
-    if (p->outpos == p->outlen)
-        conn_set_write_handler(c, NULL);
+    if (p->outpos == p->outlen) conn_set_write_handler(c, NULL);
 }
 
-static void cli_on_read(conn *c)
-{
+static void cli_on_read(conn *c) {
     peer *p = conn_get_private(c);
     char buf[16 * 1024];
     int n = conn_read(c, buf, sizeof(buf));
@@ -165,8 +169,7 @@ static void cli_on_read(conn *c)
     sbuf_append(&p->in, buf, (size_t)n);
 }
 
-static void cli_on_connect(conn *c)
-{
+static void cli_on_connect(conn *c) {
     peer *p = conn_get_private(c);
     if (conn_get_state(c) != CONN_STATE_CONNECTED) {
         peer_drop(p, 1, 0);
@@ -174,12 +177,10 @@ static void cli_on_connect(conn *c)
     }
     p->connected = 1;
     conn_set_read_handler(c, cli_on_read);
-    if (p->outlen)
-        conn_set_write_handler(c, cli_on_write);
+    if (p->outlen) conn_set_write_handler(c, cli_on_write);
 }
 
-static void world_start(int is_unix)
-{
+static void world_start(int is_unix) {
     memset(&W, 0, sizeof(W));
     W.loop = ev_create(64);
     W.is_unix = is_unix;
@@ -192,13 +193,11 @@ static void world_start(int is_unix)
         char *addrs[] = {"127.0.0.1"};
         rc = listen_tcp(W.loop, addrs, 1, 0, 16, on_listen, NULL, &W.l, err, sizeof(err));
     }
-    if (rc != 0)
-        print_message("listen: %s\n", err);
+    if (rc != 0) print_message("listen: %s\n", err);
     assert_int_equal(rc, 0);
 }
 
-static peer *client_start(const char *payload, size_t len)
-{
+static peer *client_start(const char *payload, size_t len) {
     peer *p = &W.cli[W.ncli++];
     p->c = W.is_unix ? conn_create_unix(W.loop, -1) : conn_create_tcp(W.loop, -1);
     conn_set_private(p->c, p);
@@ -210,16 +209,13 @@ static peer *client_start(const char *payload, size_t len)
     return p;
 }
 
-static void world_stop(void)
-{
+static void world_stop(void) {
     for (int i = 0; i < W.nsrv; i++) {
-        if (W.srv[i].c)
-            conn_close(W.srv[i].c);
+        if (W.srv[i].c) conn_close(W.srv[i].c);
         sbuf_free(&W.srv[i].in);
     }
     for (int i = 0; i < W.ncli; i++) {
-        if (W.cli[i].c)
-            conn_close(W.cli[i].c);
+        if (W.cli[i].c) conn_close(W.cli[i].c);
         sbuf_free(&W.cli[i].in);
     }
     listen_close(W.l);
@@ -228,24 +224,21 @@ static void world_stop(void)
 
 typedef int cond_fn(void *arg);
 
-static int run_until(cond_fn *cond, void *arg)
-{
+static int run_until(cond_fn *cond, void *arg) {
     int64_t deadline = ev_now_ms() + RUN_MS;
     while (!cond(arg) && ev_now_ms() < deadline)
         ev_run_once(W.loop, 10);
     return cond(arg);
 }
 
-static int echo_done(void *arg)
-{
+static int echo_done(void *arg) {
     peer *p = arg;
     return p->in.len >= p->outlen || p->failed || p->closed;
 }
 
 /* ---- tests ---- */
 
-static void echo_case(int is_unix)
-{
+static void echo_case(int is_unix) {
     static char big[200 * 1024];
     for (size_t i = 0; i < sizeof(big); i++)
         big[i] = (char)(i * 7);
@@ -260,20 +253,17 @@ static void echo_case(int is_unix)
     world_stop();
 }
 
-static void test_tcp_echo(void **state)
-{
+static void test_tcp_echo(void **state) {
     (void)state;
     echo_case(0);
 }
 
-static void test_unix_echo(void **state)
-{
+static void test_unix_echo(void **state) {
     (void)state;
     echo_case(1);
 }
 
-static void test_unix_listener_files(void **state)
-{
+static void test_unix_listener_files(void **state) {
     (void)state;
     char path[128], err[256];
     listener *l = NULL;
@@ -305,14 +295,12 @@ static void test_unix_listener_files(void **state)
     ev_destroy(loop);
 }
 
-static int both_closed(void *arg)
-{
+static int both_closed(void *arg) {
     peer *p = arg;
     return W.nsrv > 0 && W.srv[0].closed && (p->closed || p->failed);
 }
 
-static void test_handler_closes_own_conn(void **state)
-{
+static void test_handler_closes_own_conn(void **state) {
     (void)state;
     world_start(0);
     W.close_on_read = 1;
@@ -323,14 +311,12 @@ static void test_handler_closes_own_conn(void **state)
     world_stop();
 }
 
-static int connect_done(void *arg)
-{
+static int connect_done(void *arg) {
     peer *p = arg;
     return p->connected || p->failed;
 }
 
-static void test_connect_refused(void **state)
-{
+static void test_connect_refused(void **state) {
     (void)state;
     world_start(0);
     int port = listen_port(W.l);
@@ -346,8 +332,7 @@ static void test_connect_refused(void **state)
     world_stop();
 }
 
-static void test_bind_list(void **state)
-{
+static void test_bind_list(void **state) {
     (void)state;
     ev_loop *loop = ev_create(16);
     char err[256];
@@ -370,8 +355,7 @@ static void test_bind_list(void **state)
     ev_destroy(loop);
 }
 
-static int raw_connect(int port)
-{
+static int raw_connect(int port) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -379,8 +363,7 @@ static int raw_connect(int port)
     return fd;
 }
 
-static void test_max_accepts(void **state)
-{
+static void test_max_accepts(void **state) {
     (void)state;
     world_start(0);
     listen_set_max_accepts(W.l, 1);
@@ -398,8 +381,7 @@ static void test_max_accepts(void **state)
     world_stop();
 }
 
-static void test_sync_and_addrs(void **state)
-{
+static void test_sync_and_addrs(void **state) {
     (void)state;
     world_start(0);
     peer *p = client_start(NULL, 0);
@@ -437,13 +419,11 @@ static void test_sync_and_addrs(void **state)
     world_stop();
 }
 
-static void noop_handler(conn *c)
-{
+static void noop_handler(conn *c) {
     (void)c;
 }
 
-static void test_write_barrier_flag(void **state)
-{
+static void test_write_barrier_flag(void **state) {
     (void)state;
     world_start(0);
     peer *p = client_start(NULL, 0);
@@ -459,8 +439,33 @@ static void test_write_barrier_flag(void **state)
     world_stop();
 }
 
-static void test_unix_addr(void **state)
-{
+static void test_ipv6_loopback(void **state) {
+    (void)state;
+    memset(&W, 0, sizeof(W));
+    W.loop = ev_create(64);
+    char err[256];
+    char *addrs[] = {"::1"};
+    if (listen_tcp(W.loop, addrs, 1, 0, 16, on_listen6, NULL, &W.l, err, sizeof(err)) != 0) {
+        print_message("no IPv6 loopback here (%s): skipped\n", err);
+        ev_destroy(W.loop);
+        skip();
+    }
+    peer *p = &W.cli[W.ncli++];
+    p->c = conn_create_tcp(W.loop, -1);
+    conn_set_private(p->c, p);
+    p->out = "six";
+    p->outlen = 3;
+    assert_int_equal(conn_connect(p->c, "::1", listen_port(W.l), NULL, cli_on_connect), 0);
+    assert_true(run_until(echo_done, p));
+    assert_int_equal(p->in.len, 3);
+    char a[64], expect[64];
+    snprintf(expect, sizeof(expect), "[::1]:%d", listen_port(W.l));
+    assert_int_equal(conn_peer_addr(p->c, a, sizeof(a)), 0);
+    assert_string_equal(a, expect);
+    world_stop();
+}
+
+static void test_unix_addr(void **state) {
     (void)state;
     world_start(1);
     peer *p = client_start("hi", 2);
@@ -473,22 +478,19 @@ static void test_unix_addr(void **state)
     world_stop();
 }
 
-static int group_setup(void **state)
-{
+static int group_setup(void **state) {
     (void)state;
     signal(SIGPIPE, SIG_IGN);
     snprintf(g_dir, sizeof(g_dir), "/tmp/sealkv-conn-XXXXXX");
     return mkdtemp(g_dir) ? 0 : -1;
 }
 
-static int group_teardown(void **state)
-{
+static int group_teardown(void **state) {
     (void)state;
     return rmdir(g_dir) == 0 ? 0 : -1;
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tcp_echo),
         cmocka_unit_test(test_unix_echo),
@@ -499,6 +501,7 @@ int main(void)
         cmocka_unit_test(test_max_accepts),
         cmocka_unit_test(test_sync_and_addrs),
         cmocka_unit_test(test_write_barrier_flag),
+        cmocka_unit_test(test_ipv6_loopback),
         cmocka_unit_test(test_unix_addr),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

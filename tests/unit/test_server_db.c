@@ -1,13 +1,16 @@
 /* test_server_db.c - values (object.c), the keyspace (db.c) and a few
  * string / keyspace commands (cmd_string.c, cmd_keys.c) on a real server
- * built without listeners. Time is driven by hand through srv->mstime, the
+ * without TCP listeners. Time is driven by hand through srv->mstime, the
  * clock the keyspace uses for expiry, so expiry tests need no sleeping.
  */
+/* cmocka needs these first, in this order. */
+/* clang-format off */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <limits.h>
 #include <stdio.h>
@@ -52,10 +55,14 @@ static int teardown(void **state) {
     return 0;
 }
 
-static sdb *db0(void) { return &srv->dbs[0]; }
+static sdb *db0(void) {
+    return &srv->dbs[0];
+}
 
 /* A key as the keyspace API takes it; freed by the caller. */
-static sstr K(const char *s) { return sstr_from_cstr(s); }
+static sstr K(const char *s) {
+    return sstr_from_cstr(s);
+}
 
 /* Returns (and clears) what c has been sent so far. */
 static const char *take(client *c) {
@@ -81,7 +88,8 @@ static const char *run(client *c, const char *line) {
     srv->current_client = c;
     command_process(c);
     srv->current_client = NULL;
-    for (int i = 0; i < c->argc; i++) sstr_free(c->argv[i]);
+    for (int i = 0; i < c->argc; i++)
+        sstr_free(c->argv[i]);
     sk_free(c->argv);
     c->argv = NULL;
     c->argc = 0;
@@ -127,8 +135,8 @@ static void test_string_encodings(void **state) {
         {"1.5", OBJ_ENC_EMBSTR},
         {"", OBJ_ENC_EMBSTR},
         {"hello", OBJ_ENC_EMBSTR},
-        {"12345678901234567890123456789012345678901234", OBJ_ENC_EMBSTR},  /* 44 */
-        {"123456789012345678901234567890123456789012345", OBJ_ENC_RAW},    /* 45 */
+        {"12345678901234567890123456789012345678901234", OBJ_ENC_EMBSTR}, /* 44 */
+        {"123456789012345678901234567890123456789012345", OBJ_ENC_RAW},   /* 45 */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         sobj *o = obj_new_string(cases[i].text, strlen(cases[i].text));
@@ -228,7 +236,8 @@ static void test_lfu_counter(void **state) {
     server_update_time(srv);
     sobj *o = obj_new_string("hello", 5);
     assert_int_equal(obj_lfu_counter(srv, o), 5); /* LFU_INIT_VAL */
-    for (int i = 0; i < 100; i++) obj_touch(srv, o);
+    for (int i = 0; i < 100; i++)
+        obj_touch(srv, o);
     unsigned hot = obj_lfu_counter(srv, o);
     assert_true(hot > 5 && hot < 255);
     /* Decays by one per lfu-decay-time minute without access. */
@@ -328,8 +337,10 @@ static void test_active_expiry(void **state) {
         snprintf(name, sizeof(name), "key:%d", i);
         add_string(db0(), name, "v");
         sstr k = K(name);
-        if (i % 3 == 0) db_set_expire(srv, db0(), k, now + 50);       /* will expire */
-        else if (i % 3 == 1) db_set_expire(srv, db0(), k, now + 1000000); /* lives */
+        if (i % 3 == 0)
+            db_set_expire(srv, db0(), k, now + 50); /* will expire */
+        else if (i % 3 == 1)
+            db_set_expire(srv, db0(), k, now + 1000000); /* lives */
         sstr_free(k);
     }
     /* A few in another db too. */
@@ -435,7 +446,8 @@ static void test_string_commands(void **state) {
     assert_string_equal(run(c, "SETRANGE r -1 x"), "-ERR offset is out of range\r\n");
     assert_string_equal(run(c, "SETRANGE r 536870911 xx"),
                         "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n");
-    assert_string_equal(run(c, "MSET a 1 b"), "-ERR wrong number of arguments for 'mset' command\r\n");
+    assert_string_equal(run(c, "MSET a 1 b"),
+                        "-ERR wrong number of arguments for 'mset' command\r\n");
     assert_string_equal(run(c, "MSET a 1 b 2"), "+OK\r\n");
     assert_string_equal(run(c, "MGET a nokey b"), "*3\r\n$1\r\n1\r\n$-1\r\n$1\r\n2\r\n");
     assert_string_equal(run(c, "SET x ohmytext"), "+OK\r\n");
@@ -447,7 +459,9 @@ static void test_string_commands(void **state) {
     client_free(c);
 }
 
-static void noop_free(sobj *o) { (void)o; }
+static void noop_free(sobj *o) {
+    (void)o;
+}
 
 /* A stand-in list type whose values hold nothing (the real list family may
  * not be linked, or would not expect a NULL ptr). */
@@ -500,6 +514,44 @@ static void test_wrongtype_and_expire_commands(void **state) {
     client_free(c);
 }
 
+/* Every write path signals WATCHers; failed or no-op writes do not. */
+static void test_writes_signal_watchers(void **state) {
+    (void)state;
+    static const struct {
+        const char *setup, *write;
+        int aborts;
+    } cases[] = {
+        /* clang-format off */
+        {"SET k 12345", "INCR k", 1},          /* in place */
+        {"SET k abc", "APPEND k x", 1},        /* in place after unsharing */
+        {"SET k abc", "SETRANGE k 0 x", 1},
+        {"SET k abc", "EXPIRE k 100", 1},      /* TTL only */
+        {"SET k abc", "GETEX k PX 100", 1},
+        {"SET k abc", "RENAME k k2", 1},
+        {"SET k abc", "MOVE k 1", 1},
+        {"SET k abc", "SETNX k x", 0},
+        {"SET k abc", "PERSIST k", 0},         /* had no TTL */
+        {"SET k abc", "EXPIRE k 100 XX", 0},
+        {"SET k abc", "APPEND k", 0},          /* arity error */
+        {"SET k abc", "DEL nokey", 0},
+        /* clang-format on */
+    };
+    server_update_time(srv);
+    client *a = client_create(srv, NULL, CLIENT_FAKE), *b = client_create(srv, NULL, CLIENT_FAKE);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        run(a, "FLUSHALL");
+        run(a, cases[i].setup);
+        assert_string_equal(run(a, "WATCH k"), "+OK\r\n");
+        run(b, cases[i].write);
+        assert_string_equal(run(a, "MULTI"), "+OK\r\n");
+        run(a, "PING");
+        const char *want = cases[i].aborts ? "*-1\r\n" : "*1\r\n+PONG\r\n";
+        if (strcmp(run(a, "EXEC"), want) != 0) fail_msg("%s: EXEC gave %s", cases[i].write, out);
+    }
+    client_free(a);
+    client_free(b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_string_encodings, setup, teardown),
@@ -514,6 +566,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_swap_and_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_string_commands, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrongtype_and_expire_commands, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writes_signal_watchers, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "../../src/core/err.h"
@@ -73,11 +74,11 @@ static const char gen_script[] =
     "dated future server 20990101000000Z 20990201000000Z\n"
     "openssl pkey -in server.key -aes256 -passout pass:s3cret -out server-enc.key\n"
     "openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 -out dh.pem\n"
+    "mkdir -p cadir && cp ca.crt cadir/ && openssl rehash cadir\n"
     "chmod 600 *.key\n";
 
 /* Path of a file in the PKI dir; a small ring so several can be live. */
-static const char *P(const char *name)
-{
+static const char *P(const char *name) {
     static char ring[16][128];
     static int next;
     char *p = ring[next++ % 16];
@@ -89,8 +90,8 @@ static const char *P(const char *name)
 
 typedef struct peer {
     conn *c;
-    sbuf in;          /* client: received; server: to echo back */
-    const char *out;  /* client: payload (borrowed) */
+    sbuf in;         /* client: received; server: to echo back */
+    const char *out; /* client: payload (borrowed) */
     size_t outlen, outpos;
     int connected, failed, closed;
     size_t partial_writes;
@@ -100,8 +101,8 @@ typedef struct peer {
 typedef struct world {
     ev_loop *loop;
     listener *l;
-    tls_ctx *sctx;  /* owned reference */
-    tls_ctx *cctx;  /* owned reference */
+    tls_ctx *sctx; /* owned reference */
+    tls_ctx *cctx; /* owned reference */
     tls_stats sstats, cstats;
     peer srv[MAX_PEERS];
     int nsrv;
@@ -113,14 +114,15 @@ typedef struct world {
 
 static world W;
 
-static void before_sleep(ev_loop *loop, void *data)
-{
+static int g_pending_runs;
+static size_t g_srv_read_size; /* 0: 64 KiB */
+
+static void before_sleep(ev_loop *loop, void *data) {
     (void)data;
-    conn_process_pending(loop);
+    g_pending_runs += conn_process_pending(loop);
 }
 
-static void peer_drop(peer *p, int failed)
-{
+static void peer_drop(peer *p, int failed) {
     if (failed)
         p->failed = 1;
     else
@@ -134,16 +136,13 @@ static int g_small_bufs;
 
 /* Forces partial writes. Only the send side: shrinking a receive buffer
  * after the handshake shrinks the TCP window and stalls the sender. */
-static void small_sndbuf(conn *c)
-{
-    if (!g_small_bufs)
-        return;
+static void small_sndbuf(conn *c) {
+    if (!g_small_bufs) return;
     int sz = 16 * 1024;
     setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 }
 
-static void srv_flush(conn *c)
-{
+static void srv_flush(conn *c) {
     peer *p = conn_get_private(c);
     while (p->in.len > 0) {
         size_t half = p->in.len / 2;
@@ -163,11 +162,10 @@ static void srv_flush(conn *c)
     conn_set_write_handler(c, NULL);
 }
 
-static void srv_on_read(conn *c)
-{
+static void srv_on_read(conn *c) {
     peer *p = conn_get_private(c);
     char buf[64 * 1024];
-    int n = conn_read(c, buf, sizeof(buf));
+    int n = conn_read(c, buf, g_srv_read_size ? g_srv_read_size : sizeof(buf));
     if (n < 0) {
         peer_drop(p, 0);
         return;
@@ -186,8 +184,7 @@ static void srv_on_read(conn *c)
     srv_flush(c);
 }
 
-static void srv_on_accept(conn *c)
-{
+static void srv_on_accept(conn *c) {
     peer *p = conn_get_private(c);
     if (conn_get_state(c) != CONN_STATE_CONNECTED) {
         peer_drop(p, 1);
@@ -199,8 +196,7 @@ static void srv_on_accept(conn *c)
     conn_set_read_handler(c, srv_on_read);
 }
 
-static void on_listen(listener *l, int fd, const char *ip, int port, void *data)
-{
+static void on_listen(listener *l, int fd, const char *ip, int port, void *data) {
     (void)l;
     (void)ip;
     (void)port;
@@ -216,26 +212,21 @@ static void on_listen(listener *l, int fd, const char *ip, int port, void *data)
     assert_int_equal(conn_accept(p->c, srv_on_accept), 0);
 }
 
-static void cli_on_write(conn *c)
-{
+static void cli_on_write(conn *c) {
     peer *p = conn_get_private(c);
     size_t want = p->outlen - p->outpos;
-    if (want > 256 * 1024)
-        want = 256 * 1024;
+    if (want > 256 * 1024) want = 256 * 1024;
     int n = want ? conn_write(c, p->out + p->outpos, want) : 0;
     if (n < 0) {
         peer_drop(p, 1);
         return;
     }
     p->outpos += (size_t)n;
-    if ((size_t)n < want)
-        p->partial_writes++;
-    if (p->outpos == p->outlen)
-        conn_set_write_handler(c, NULL);
+    if ((size_t)n < want) p->partial_writes++;
+    if (p->outpos == p->outlen) conn_set_write_handler(c, NULL);
 }
 
-static void cli_on_read(conn *c)
-{
+static void cli_on_read(conn *c) {
     peer *p = conn_get_private(c);
     char buf[64 * 1024];
     for (int i = 0; i < 64; i++) {
@@ -244,14 +235,12 @@ static void cli_on_read(conn *c)
             peer_drop(p, 0);
             return;
         }
-        if (n == 0)
-            return;
+        if (n == 0) return;
         sbuf_append(&p->in, buf, (size_t)n);
     }
 }
 
-static void cli_on_connect(conn *c)
-{
+static void cli_on_connect(conn *c) {
     peer *p = conn_get_private(c);
     if (conn_get_state(c) != CONN_STATE_CONNECTED) {
         peer_drop(p, 1);
@@ -260,14 +249,12 @@ static void cli_on_connect(conn *c)
     p->connected = 1;
     small_sndbuf(c);
     conn_set_read_handler(c, cli_on_read);
-    if (p->outlen)
-        conn_set_write_handler(c, cli_on_write);
+    if (p->outlen) conn_set_write_handler(c, cli_on_write);
 }
 
 /* ---- config helpers ---- */
 
-static tls_config server_cfg(tls_auth_mode auth)
-{
+static tls_config server_cfg(tls_auth_mode auth) {
     tls_config cfg = {0};
     cfg.cert_file = P("server.crt");
     cfg.key_file = P("server.key");
@@ -277,8 +264,7 @@ static tls_config server_cfg(tls_auth_mode auth)
     return cfg;
 }
 
-static tls_config client_cfg(const char *cert, const char *key)
-{
+static tls_config client_cfg(const char *cert, const char *key) {
     tls_config cfg = {0};
     cfg.client_cert_file = cert ? P(cert) : NULL;
     cfg.client_key_file = key ? P(key) : NULL;
@@ -286,44 +272,40 @@ static tls_config client_cfg(const char *cert, const char *key)
     return cfg;
 }
 
-static tls_ctx *build_ok(const tls_config *cfg, tls_stats *stats)
-{
+static tls_ctx *build_ok(const tls_config *cfg, tls_stats *stats) {
     char err[512] = "";
     tls_ctx *t = NULL;
     int rc = tls_ctx_build(cfg, stats, &t, err, sizeof(err));
-    if (rc != 0)
-        print_message("build failed: %s\n", err);
+    if (rc != 0) print_message("build failed: %s\n", err);
     assert_int_equal(rc, 0);
     assert_non_null(t);
     return t;
 }
 
-static int build_err(const tls_config *cfg, char *err, size_t errlen)
-{
+static int build_err(const tls_config *cfg, char *err, size_t errlen) {
     tls_ctx *t = NULL;
     int rc = tls_ctx_build(cfg, NULL, &t, err, errlen);
     assert_null(t);
     return rc;
 }
 
-static void world_start(const tls_config *scfg, const tls_config *ccfg)
-{
+static void world_start(const tls_config *scfg, const tls_config *ccfg) {
     memset(&W, 0, sizeof(W));
     W.loop = ev_create(64);
     assert_non_null(W.loop);
     ev_set_before_sleep(W.loop, before_sleep, NULL);
     W.sctx = build_ok(scfg, &W.sstats);
-    if (ccfg)
-        W.cctx = build_ok(ccfg, &W.cstats);
+    if (ccfg) W.cctx = build_ok(ccfg, &W.cstats);
     char *addrs[] = {"127.0.0.1"};
     char err[256];
     int rc = listen_tcp(W.loop, addrs, 1, 0, 128, on_listen, (void *)1, &W.l, err, sizeof(err));
     assert_int_equal(rc, 0);
     g_small_bufs = 0;
+    g_srv_read_size = 0;
+    g_pending_runs = 0;
 }
 
-static peer *client_start(const char *peer_name, const char *payload, size_t len)
-{
+static peer *client_start(const char *peer_name, const char *payload, size_t len) {
     assert_true(W.ncli < MAX_PEERS);
     peer *p = &W.cli[W.ncli++];
     p->c = conn_create_tls_client(W.loop, W.cctx, peer_name);
@@ -336,16 +318,13 @@ static peer *client_start(const char *peer_name, const char *payload, size_t len
     return p;
 }
 
-static void world_stop(void)
-{
+static void world_stop(void) {
     for (int i = 0; i < W.nsrv; i++) {
-        if (W.srv[i].c)
-            conn_close(W.srv[i].c);
+        if (W.srv[i].c) conn_close(W.srv[i].c);
         sbuf_free(&W.srv[i].in);
     }
     for (int i = 0; i < W.ncli; i++) {
-        if (W.cli[i].c)
-            conn_close(W.cli[i].c);
+        if (W.cli[i].c) conn_close(W.cli[i].c);
         sbuf_free(&W.cli[i].in);
     }
     listen_close(W.l);
@@ -356,16 +335,14 @@ static void world_stop(void)
 
 typedef int cond_fn(void *arg);
 
-static int run_until(cond_fn *cond, void *arg)
-{
+static int run_until(cond_fn *cond, void *arg) {
     int64_t deadline = ev_now_ms() + RUN_MS;
     while (!cond(arg) && ev_now_ms() < deadline)
         ev_run_once(W.loop, 10);
     return cond(arg);
 }
 
-static int echo_done(void *arg)
-{
+static int echo_done(void *arg) {
     peer *p = arg;
     return p->in.len >= p->outlen || p->failed || p->closed;
 }
@@ -373,14 +350,12 @@ static int echo_done(void *arg)
 /* The server failed a handshake and the client learnt it (failed at its
  * own handshake, or its connection was closed afterwards, as in TLS 1.3
  * where the client finishes first). */
-static int refused(void *arg)
-{
+static int refused(void *arg) {
     peer *p = arg;
     return W.sstats.handshakes_failed > 0 && (p->failed || p->closed);
 }
 
-static void assert_refused(peer *p)
-{
+static void assert_refused(peer *p) {
     assert_true(run_until(refused, p));
     assert_int_equal(W.sstats.handshakes_ok, 0);
     assert_int_equal(W.sstats.handshakes_failed, 1);
@@ -389,8 +364,7 @@ static void assert_refused(peer *p)
 
 /* ---- tests ---- */
 
-static void test_echo_mtls(void **state)
-{
+static void test_echo_mtls(void **state) {
     (void)state;
     tls_config s = server_cfg(TLS_AUTH_YES), c = client_cfg("client.crt", "client.key");
     world_start(&s, &c);
@@ -409,8 +383,22 @@ static void test_echo_mtls(void **state)
     world_stop();
 }
 
-static void test_no_client_cert(void **state)
-{
+static void test_ca_dir(void **state) {
+    (void)state;
+    tls_config s = server_cfg(TLS_AUTH_YES), c = client_cfg("client.crt", "client.key");
+    s.ca_cert_file = NULL;
+    s.ca_cert_dir = P("cadir");
+    c.ca_cert_file = NULL;
+    c.ca_cert_dir = P("cadir");
+    world_start(&s, &c);
+    peer *p = client_start("localhost", "dir", 3);
+    assert_true(run_until(echo_done, p));
+    assert_int_equal(p->in.len, 3);
+    assert_int_equal(W.sstats.handshakes_ok, 1);
+    world_stop();
+}
+
+static void test_no_client_cert(void **state) {
     (void)state;
     tls_config s = server_cfg(TLS_AUTH_YES), c = client_cfg(NULL, NULL);
     world_start(&s, &c);
@@ -422,8 +410,7 @@ static void test_no_client_cert(void **state)
     world_stop();
 }
 
-static void test_optional_auth_without_cert(void **state)
-{
+static void test_optional_auth_without_cert(void **state) {
     (void)state;
     tls_config s = server_cfg(TLS_AUTH_OPTIONAL), c = client_cfg(NULL, NULL);
     world_start(&s, &c);
@@ -434,29 +421,30 @@ static void test_optional_auth_without_cert(void **state)
     world_stop();
 }
 
-static void test_foreign_ca_client(void **state)
-{
+static void test_foreign_ca_client(void **state) {
     (void)state;
     tls_config s = server_cfg(TLS_AUTH_YES), c = client_cfg("foreign.crt", "foreign.key");
     world_start(&s, &c);
     peer *p = client_start(NULL, "PING\r\n", 6);
     assert_refused(p);
     assert_int_equal(W.sstats.fail_untrusted, 1);
+    print_message("server saw: %s\nclient saw: %s\n", W.srv[0].err, p->err);
+    assert_non_null(strstr(W.srv[0].err, "unable to get local issuer certificate"));
     world_stop();
 }
 
 /* Runs `openssl s_client` with a client certificate our builder would refuse
  * to load; returns its pid. stdin is /dev/null, so it leaves after the
  * handshake. */
-static pid_t spawn_s_client(const char *cert, const char *key)
-{
+static pid_t spawn_s_client(const char *cert, const char *key) {
     char port[32];
     snprintf(port, sizeof(port), "127.0.0.1:%d", listen_port(W.l));
-    char *with_cert[] = {"openssl", "s_client", "-connect", port,   "-cert", (char *)P(cert),
-                         "-key",    (char *)P(key), "-CAfile", (char *)P("ca.crt"), NULL};
-    /* No cert: reconnect 5 times offering the first session (TLS 1.2). */
-    char *reconnect[] = {"openssl", "s_client", "-connect", port, "-reconnect", "-tls1_2",
+    char *with_cert[] = {"openssl", "s_client",          "-connect", port,
+                         "-cert",   (char *)P(cert),     "-key",     (char *)P(key),
                          "-CAfile", (char *)P("ca.crt"), NULL};
+    /* No cert: reconnect 5 times offering the first session (TLS 1.2). */
+    char *reconnect[] = {"openssl", "s_client", "-connect",          port, "-reconnect",
+                         "-tls1_2", "-CAfile",  (char *)P("ca.crt"), NULL};
     char **argv = cert ? with_cert : reconnect;
     pid_t pid = fork();
     if (pid == 0) {
@@ -470,14 +458,12 @@ static pid_t spawn_s_client(const char *cert, const char *key)
     return pid;
 }
 
-static int server_failed(void *arg)
-{
+static int server_failed(void *arg) {
     (void)arg;
     return W.sstats.handshakes_failed > 0;
 }
 
-static void reap(pid_t pid)
-{
+static void reap(pid_t pid) {
     int64_t deadline = ev_now_ms() + RUN_MS;
     int status;
     while (waitpid(pid, &status, WNOHANG) == 0) {
@@ -490,8 +476,7 @@ static void reap(pid_t pid)
     }
 }
 
-static void test_expired_client(void **state)
-{
+static void test_expired_client(void **state) {
     (void)state;
     tls_config s = server_cfg(TLS_AUTH_YES);
     world_start(&s, NULL);
@@ -509,14 +494,12 @@ static void test_expired_client(void **state)
     world_stop();
 }
 
-static int six_handshakes(void *arg)
-{
+static int six_handshakes(void *arg) {
     (void)arg;
     return W.sstats.handshakes_ok + W.sstats.handshakes_failed >= 6;
 }
 
-static void resumption_case(int caching)
-{
+static void resumption_case(int caching) {
     tls_config s = server_cfg(TLS_AUTH_NO);
     s.session_caching = caching;
     world_start(&s, NULL);
@@ -532,15 +515,13 @@ static void resumption_case(int caching)
     world_stop();
 }
 
-static void test_session_resumption(void **state)
-{
+static void test_session_resumption(void **state) {
     (void)state;
     resumption_case(1);
     resumption_case(0);
 }
 
-static void test_tls11_client_refused(void **state)
-{
+static void test_tls11_client_refused(void **state) {
     (void)state;
     tls_config s = server_cfg(TLS_AUTH_NO), c = client_cfg(NULL, NULL);
     c.protocols = TLS_PROTO_1_1;
@@ -552,8 +533,7 @@ static void test_tls11_client_refused(void **state)
     world_stop();
 }
 
-static void test_plaintext_refused(void **state)
-{
+static void test_plaintext_refused(void **state) {
     (void)state;
     tls_config s = server_cfg(TLS_AUTH_NO);
     world_start(&s, NULL);
@@ -569,8 +549,7 @@ static void test_plaintext_refused(void **state)
     world_stop();
 }
 
-static void test_allowed_names(void **state)
-{
+static void test_allowed_names(void **state) {
     (void)state;
     const char *ok_names[] = {"nomatch", "client1.*"};
     tls_config s = server_cfg(TLS_AUTH_NO), c = client_cfg("client.crt", "client.key");
@@ -600,14 +579,12 @@ static void test_allowed_names(void **state)
     world_stop();
 }
 
-static int client_failed(void *arg)
-{
+static int client_failed(void *arg) {
     peer *p = arg;
     return p->failed || p->closed || p->connected;
 }
 
-static void test_client_peer_name(void **state)
-{
+static void test_client_peer_name(void **state) {
     (void)state;
     tls_config s = server_cfg(TLS_AUTH_NO), c = client_cfg(NULL, NULL);
     world_start(&s, &c);
@@ -629,8 +606,7 @@ static void test_client_peer_name(void **state)
     world_stop();
 }
 
-static void test_ctx_build_errors(void **state)
-{
+static void test_ctx_build_errors(void **state) {
     (void)state;
     char err[512];
     tls_config s = server_cfg(TLS_AUTH_YES);
@@ -698,8 +674,7 @@ static void test_ctx_build_errors(void **state)
     world_stop();
 }
 
-static void test_protocols_parse(void **state)
-{
+static void test_protocols_parse(void **state) {
     (void)state;
     int bits = -1;
     assert_int_equal(tls_parse_protocols("TLSv1.2 TLSv1.3", &bits), 0);
@@ -711,8 +686,7 @@ static void test_protocols_parse(void **state)
     assert_int_equal(tls_parse_protocols("TLSv1.2 SSLv3", &bits), SK_ECONFIG);
 }
 
-static void fill_pattern(char *buf, size_t len)
-{
+static void fill_pattern(char *buf, size_t len) {
     uint32_t x = 12345;
     for (size_t i = 0; i < len; i++) {
         x = x * 1103515245u + 12345u;
@@ -720,8 +694,7 @@ static void fill_pattern(char *buf, size_t len)
     }
 }
 
-static void test_one_mib_both_ways(void **state)
-{
+static void test_one_mib_both_ways(void **state) {
     (void)state;
     size_t len = 1024 * 1024;
     char *payload = malloc(len);
@@ -740,9 +713,10 @@ static void test_one_mib_both_ways(void **state)
         ioctl(W.srv[0].c->fd, TIOCOUTQ, &q4);
         print_message("client sent %zu got %zu failed %d closed %d err '%s'; server in %zu\n",
                       p->outpos, p->in.len, p->failed, p->closed, p->err, W.srv[0].in.len);
-        print_message("cli inq %d outq %d pending %d mask %d; srv inq %d outq %d pending %d mask %d\n", q1, q2,
-                      conn_has_pending(p->c), ev_get_file_mask(W.loop, p->c->fd), q3, q4,
-                      conn_has_pending(W.srv[0].c), ev_get_file_mask(W.loop, W.srv[0].c->fd));
+        print_message(
+            "cli inq %d outq %d pending %d mask %d; srv inq %d outq %d pending %d mask %d\n", q1,
+            q2, conn_has_pending(p->c), ev_get_file_mask(W.loop, p->c->fd), q3, q4,
+            conn_has_pending(W.srv[0].c), ev_get_file_mask(W.loop, W.srv[0].c->fd));
     }
     assert_true(done);
     assert_int_equal(p->in.len, len);
@@ -755,14 +729,12 @@ static void test_one_mib_both_ways(void **state)
     free(payload);
 }
 
-static int server_closed(void *arg)
-{
+static int server_closed(void *arg) {
     peer *p = arg;
     return W.nsrv > 0 && W.srv[0].closed && (p->closed || p->failed);
 }
 
-static void test_handler_closes_own_conn(void **state)
-{
+static void test_handler_closes_own_conn(void **state) {
     (void)state;
     tls_config s = server_cfg(TLS_AUTH_NO), c = client_cfg(NULL, NULL);
     world_start(&s, &c);
@@ -774,17 +746,88 @@ static void test_handler_closes_own_conn(void **state)
     world_stop();
 }
 
-static int all_echoed(void *arg)
-{
+static int all_echoed(void *arg) {
     (void)arg;
     for (int i = 0; i < W.ncli; i++)
-        if (!echo_done(&W.cli[i]))
-            return 0;
+        if (!echo_done(&W.cli[i])) return 0;
     return 1;
 }
 
-static void test_handshake_budget(void **state)
-{
+/* The server reads 100 bytes per call: the rest of each record stays
+ * decrypted inside OpenSSL, invisible to epoll, and only
+ * conn_process_pending() gets it read. */
+static void test_pending_plaintext(void **state) {
+    (void)state;
+    static char msg[10000];
+    memset(msg, 'p', sizeof(msg));
+    tls_config s = server_cfg(TLS_AUTH_NO), c = client_cfg(NULL, NULL);
+    world_start(&s, &c);
+    g_srv_read_size = 100;
+    peer *p = client_start(NULL, msg, sizeof(msg));
+    assert_true(run_until(echo_done, p));
+    assert_int_equal(p->in.len, sizeof(msg));
+    assert_true(g_pending_runs >= 50);
+    world_stop();
+}
+
+static int g_silent_fds[4];
+static int g_nsilent;
+
+/* A plain listener that accepts and then says nothing. */
+static void on_listen_silent(listener *l, int fd, const char *ip, int port, void *data) {
+    (void)l;
+    (void)ip;
+    (void)port;
+    (void)data;
+    if (g_nsilent < 4)
+        g_silent_fds[g_nsilent++] = fd;
+    else
+        close(fd);
+}
+
+static int timeouts_seen(void *arg) {
+    peer *p = arg;
+    return W.sstats.fail_timeout > 0 && p->failed;
+}
+
+static void test_handshake_timeout(void **state) {
+    (void)state;
+    tls_config s = server_cfg(TLS_AUTH_NO), c = client_cfg(NULL, NULL);
+    s.handshake_timeout_ms = 200;
+    c.handshake_timeout_ms = 200;
+    world_start(&s, &c);
+    /* A silent client on the TLS port... */
+    peer *raw = &W.cli[W.ncli++];
+    raw->c = conn_create_tcp(W.loop, -1);
+    conn_set_private(raw->c, raw);
+    assert_int_equal(conn_connect(raw->c, "127.0.0.1", listen_port(W.l), NULL, cli_on_connect), 0);
+    /* ...and a TLS client facing a silent server. */
+    char *addrs[] = {"127.0.0.1"};
+    char err[256];
+    listener *silent = NULL;
+    g_nsilent = 0;
+    assert_int_equal(
+        listen_tcp(W.loop, addrs, 1, 0, 16, on_listen_silent, NULL, &silent, err, sizeof(err)), 0);
+    peer *p = &W.cli[W.ncli++];
+    p->c = conn_create_tls_client(W.loop, W.cctx, NULL);
+    conn_set_private(p->c, p);
+    assert_int_equal(conn_connect(p->c, "127.0.0.1", listen_port(silent), NULL, cli_on_connect), 0);
+    int64_t t0 = ev_now_ms();
+    assert_true(run_until(timeouts_seen, p));
+    int64_t took = ev_now_ms() - t0;
+    assert_true(took >= 150 && took < 2000);
+    assert_int_equal(W.sstats.fail_timeout, 1);
+    assert_int_equal(W.sstats.handshakes_failed, 1);
+    assert_string_equal(W.srv[0].err, "TLS handshake timed out");
+    assert_int_equal(W.cstats.fail_timeout, 1);
+    assert_string_equal(p->err, "TLS handshake timed out");
+    for (int i = 0; i < g_nsilent; i++)
+        close(g_silent_fds[i]);
+    listen_close(silent);
+    world_stop();
+}
+
+static void test_handshake_budget(void **state) {
     (void)state;
     tls_config s = server_cfg(TLS_AUTH_YES), c = client_cfg("client.crt", "client.key");
     s.max_handshakes_per_loop = 1;
@@ -798,8 +841,7 @@ static void test_handshake_budget(void **state)
     world_stop();
 }
 
-static void test_sync_helpers(void **state)
-{
+static void test_sync_helpers(void **state) {
     (void)state;
     tls_config s = server_cfg(TLS_AUTH_YES), c = client_cfg("client.crt", "client.key");
     world_start(&s, &c);
@@ -820,8 +862,7 @@ static void test_sync_helpers(void **state)
     world_stop();
 }
 
-static void test_ctx_info_and_files(void **state)
-{
+static void test_ctx_info_and_files(void **state) {
     (void)state;
     tls_config s = server_cfg(TLS_AUTH_YES);
     s.client_cert_file = P("client.crt");
@@ -849,18 +890,15 @@ static void test_ctx_info_and_files(void **state)
 
 /* ---- PKI generation ---- */
 
-static int group_setup(void **state)
-{
+static int group_setup(void **state) {
     (void)state;
     signal(SIGPIPE, SIG_IGN);
     snprintf(g_dir, sizeof(g_dir), "/tmp/sealkv-tls-XXXXXX");
-    if (!mkdtemp(g_dir))
-        return -1;
+    if (!mkdtemp(g_dir)) return -1;
     char script[128], cmd[512];
     snprintf(script, sizeof(script), "%s/gen.sh", g_dir);
     FILE *f = fopen(script, "w");
-    if (!f)
-        return -1;
+    if (!f) return -1;
     fputs(gen_script, f);
     fclose(f);
     snprintf(cmd, sizeof(cmd), "sh %s %s", script, g_dir);
@@ -871,19 +909,18 @@ static int group_setup(void **state)
     return 0;
 }
 
-static int group_teardown(void **state)
-{
+static int group_teardown(void **state) {
     (void)state;
     char cmd[256];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", g_dir);
     return system(cmd) == 0 ? 0 : -1;
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_protocols_parse),
         cmocka_unit_test(test_echo_mtls),
+        cmocka_unit_test(test_ca_dir),
         cmocka_unit_test(test_no_client_cert),
         cmocka_unit_test(test_optional_auth_without_cert),
         cmocka_unit_test(test_foreign_ca_client),
@@ -896,7 +933,9 @@ int main(void)
         cmocka_unit_test(test_ctx_build_errors),
         cmocka_unit_test(test_one_mib_both_ways),
         cmocka_unit_test(test_handler_closes_own_conn),
+        cmocka_unit_test(test_pending_plaintext),
         cmocka_unit_test(test_handshake_budget),
+        cmocka_unit_test(test_handshake_timeout),
         cmocka_unit_test(test_sync_helpers),
         cmocka_unit_test(test_ctx_info_and_files),
     };
