@@ -124,10 +124,10 @@ unsigned char *lp_prepend_int(unsigned char *lp, int64_t v);
 /* Insert s before/after the entry p, or replace p with it (LP_REPLACE).
  * For LP_BEFORE p may point at the terminator (appends). If newp is not NULL
  * it receives the new element's position in the returned listpack. */
-unsigned char *lp_insert(unsigned char *lp, const unsigned char *s, size_t slen,
-                         unsigned char *p, enum lp_where where, unsigned char **newp);
-unsigned char *lp_insert_int(unsigned char *lp, int64_t v, unsigned char *p,
-                             enum lp_where where, unsigned char **newp);
+unsigned char *lp_insert(unsigned char *lp, const unsigned char *s, size_t slen, unsigned char *p,
+                         enum lp_where where, unsigned char **newp);
+unsigned char *lp_insert_int(unsigned char *lp, int64_t v, unsigned char *p, enum lp_where where,
+                             unsigned char **newp);
 unsigned char *lp_replace(unsigned char *lp, unsigned char **p, const unsigned char *s,
                           size_t slen);
 unsigned char *lp_replace_int(unsigned char *lp, unsigned char **p, int64_t v);
@@ -157,8 +157,7 @@ typedef int (*lp_validate_entry_fn)(const unsigned char *p, unsigned int head_co
 int lp_validate(const unsigned char *lp, size_t size);
 /* Same, calling cb(p, header_count, userdata) on each entry after it was
  * checked; a 0 from cb fails the validation. cb may be NULL. */
-int lp_validate_cb(const unsigned char *lp, size_t size, lp_validate_entry_fn cb,
-                   void *userdata);
+int lp_validate_cb(const unsigned char *lp, size_t size, lp_validate_entry_fn cb, void *userdata);
 
 /* --- helpers shared with callers -------------------------------------- */
 

@@ -254,6 +254,7 @@ static void tls_handshake_failed(tls_conn *tc, int sslerr) {
 static void tls_handshake_done(tls_conn *tc) {
     conn *c = &tc->c;
     hs_untrack(tc);
+    tc->pnode.run = NULL; /* from now on, a pending node means plaintext */
     tls_stats *s = tc->ctx->stats;
     if (s) {
         s->handshakes_ok++;
@@ -310,7 +311,6 @@ static void tls_handshake_step(tls_conn *tc) {
     ERR_clear_error();
     int ret = SSL_do_handshake(tc->ssl);
     if (ret == 1) {
-        tc->pnode.run = NULL;
         tls_handshake_done(tc);
         return;
     }

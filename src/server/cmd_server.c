@@ -137,25 +137,14 @@ static void info_cpu(sbuf *o) {
 }
 
 static void info_tls(server *srv, sbuf *o) {
-    const tls_stats *s = &srv->tls_stats;
     sbuf_appendf(o, "# TLS\r\ntls_enabled:%d\r\ntls_port:%d\r\ntls_auth_clients:%s\r\n",
                  srv->tls != NULL, srv->cfg->tls_port,
                  srv->cfg->tls_auth_clients == TLS_AUTH_YES       ? "yes"
                  : srv->cfg->tls_auth_clients == TLS_AUTH_OPTIONAL ? "optional"
                                                                    : "no");
     if (srv->tls) tls_ctx_info(srv->tls, "tls_", o);
-    sbuf_appendf(o,
-                 "tls_handshakes_ok:%llu\r\ntls_handshakes_failed:%llu\r\n"
-                 "tls_fail_no_cert:%llu\r\ntls_fail_untrusted:%llu\r\ntls_fail_expired:%llu\r\n"
-                 "tls_fail_name:%llu\r\ntls_fail_protocol:%llu\r\ntls_fail_other:%llu\r\n"
-                 "tls_sessions_resumed:%llu\r\ntls_ctx_reloads:%llu\r\n"
-                 "tls_ctx_reload_failures:%llu\r\ntls_auto_reload_interval:%d\r\n",
-                 (unsigned long long)s->handshakes_ok, (unsigned long long)s->handshakes_failed,
-                 (unsigned long long)s->fail_no_cert, (unsigned long long)s->fail_untrusted,
-                 (unsigned long long)s->fail_expired, (unsigned long long)s->fail_name,
-                 (unsigned long long)s->fail_protocol, (unsigned long long)s->fail_other,
-                 (unsigned long long)s->resumed, (unsigned long long)s->ctx_reloads,
-                 (unsigned long long)s->ctx_reload_failures, srv->cfg->tls_auto_reload_interval);
+    tls_stats_info(&srv->tls_stats, "tls_", o);
+    sbuf_appendf(o, "tls_auto_reload_interval:%d\r\n", srv->cfg->tls_auto_reload_interval);
 }
 
 static void info_keyspace(server *srv, sbuf *o) {

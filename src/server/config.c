@@ -638,6 +638,7 @@ void config_to_tls(const server_config *cfg, tls_config *out) {
     out->session_cache_timeout = (long)cfg->tls_session_cache_timeout;
     out->allowed_names = (const char **)cfg->tls_allowed_names;
     out->allowed_names_count = cfg->tls_allowed_names_count;
+    out->max_handshakes_per_loop = cfg->tls_max_handshakes_per_loop;
     out->need_server_cert = 1;
 }
 

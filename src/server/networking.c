@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../core/err.h"
 #include "../core/log.h"
@@ -194,7 +195,12 @@ static void client_accepted(conn *cn) {
     log_verbose("Accepted %s", c->addr);
 }
 
-static void start_accept(server *srv, conn *cn) {
+static void start_accept(server *srv, int fd, conn *cn) {
+    if (!cn) { /* the transport could not be set up (TLS library failure) */
+        log_warning("Error creating a connection for an accepted socket");
+        close(fd);
+        return;
+    }
     conn_set_private(cn, srv);
     if (conn_accept(cn, client_accepted) < 0) {
         log_verbose("Error accepting a client connection: %s", conn_last_error(cn));
@@ -207,7 +213,7 @@ void networking_accept_tcp(listener *l, int fd, const char *ip, int port, void *
     (void)ip;
     (void)port;
     server *srv = data;
-    start_accept(srv, conn_create_tcp(srv->loop, fd));
+    start_accept(srv, fd, conn_create_tcp(srv->loop, fd));
 }
 
 void networking_accept_tls(listener *l, int fd, const char *ip, int port, void *data) {
@@ -215,7 +221,7 @@ void networking_accept_tls(listener *l, int fd, const char *ip, int port, void *
     (void)ip;
     (void)port;
     server *srv = data;
-    start_accept(srv, conn_create_tls_accepted(srv->loop, fd, srv->tls));
+    start_accept(srv, fd, conn_create_tls_accepted(srv->loop, fd, srv->tls));
 }
 
 void networking_accept_unix(listener *l, int fd, const char *ip, int port, void *data) {
@@ -223,7 +229,7 @@ void networking_accept_unix(listener *l, int fd, const char *ip, int port, void 
     (void)ip;
     (void)port;
     server *srv = data;
-    start_accept(srv, conn_create_unix(srv->loop, fd));
+    start_accept(srv, fd, conn_create_unix(srv->loop, fd));
 }
 
 /* -------------------------------------------------------------- replies */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -223,6 +224,30 @@ static void setup_signals(void) {
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* Room for maxclients plus listeners, logs and links, as Redis: raise the
+ * fd limit if we can, else lower maxclients and say so. */
+#define RESERVED_FDS 32
+
+static void adjust_open_files_limit(server_config *cfg) {
+    struct rlimit lim;
+    rlim_t want = (rlim_t)cfg->maxclients + RESERVED_FDS;
+    if (getrlimit(RLIMIT_NOFILE, &lim) < 0 || lim.rlim_cur >= want) return;
+    struct rlimit raised = {want, lim.rlim_max > want ? lim.rlim_max : want};
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) return;
+    raised.rlim_cur = raised.rlim_max = lim.rlim_max;
+    if (lim.rlim_max > lim.rlim_cur && setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+    if (lim.rlim_cur > RESERVED_FDS) {
+        int old = cfg->maxclients;
+        cfg->maxclients = (int)(lim.rlim_cur - RESERVED_FDS);
+        log_warning("You requested maxclients of %d requiring at least %llu max file "
+                    "descriptors. Server can't set maximum open files to %llu because of OS "
+                    "error: %s. Current maximum open files is %llu. maxclients has been reduced "
+                    "to %d to compensate for low ulimit.",
+                    old, (unsigned long long)want, (unsigned long long)want, strerror(errno),
+                    (unsigned long long)lim.rlim_cur, cfg->maxclients);
+    }
+}
+
 static void make_runid(char out[41]) {
     unsigned char raw[20];
     util_random_bytes(raw, sizeof(raw));
@@ -232,6 +257,7 @@ static void make_runid(char out[41]) {
 server *server_create(server_config *cfg, char *err, size_t errlen) {
     server *srv = sk_calloc(1, sizeof(*srv));
     srv->cfg = cfg;
+    adjust_open_files_limit(cfg);
     srv->loop = ev_create(cfg->maxclients + 128);
     uint8_t seed[16];
     util_random_bytes(seed, sizeof(seed));

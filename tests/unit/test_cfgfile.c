@@ -1,9 +1,10 @@
 /* test_cfgfile.c - redis.conf tokenizer: quotes, escapes, errors, comments. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include "../../src/core/cfgfile.h"
 #include "../../src/core/err.h"

@@ -1,9 +1,10 @@
 /* test_dict.c - dict: CRUD at scale, iterators, scan across resizes, sampling. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include "../../src/core/dict.h"
 #include "../../src/core/err.h"

@@ -1,9 +1,10 @@
 /* test_ev.c - event loop: timers, file events, barrier, re-entrancy. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include "../../src/core/err.h"
 #include "../../src/core/ev.h"

@@ -1,9 +1,10 @@
 /* test_sbuf.c - sbuf: append, printf, consume, trim, NUL termination. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include "../../src/core/sbuf.h"
 

@@ -1,9 +1,10 @@
 /* test_sstr.c - sstr: creation, growth across header types, range, cmp. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include "../../src/core/mem.h"
 #include "../../src/core/sstr.h"

@@ -533,20 +533,27 @@ static void test_tls11_client_refused(void **state) {
     world_stop();
 }
 
-static void test_plaintext_refused(void **state) {
-    (void)state;
+static void plaintext_case(const char *req, const char *reason) {
     tls_config s = server_cfg(TLS_AUTH_NO);
     world_start(&s, NULL);
     peer *p = &W.cli[W.ncli++];
     p->c = conn_create_tcp(W.loop, -1);
     conn_set_private(p->c, p);
-    static const char req[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
     p->out = req;
-    p->outlen = sizeof(req) - 1;
+    p->outlen = strlen(req);
     assert_int_equal(conn_connect(p->c, "127.0.0.1", listen_port(W.l), NULL, cli_on_connect), 0);
     assert_true(run_until(refused, p));
     assert_int_equal(W.sstats.fail_protocol, 1);
+    assert_non_null(strstr(W.srv[0].err, reason));
     world_stop();
+}
+
+/* A plain client on the TLS port: an HTTP request, and redis-cli without
+ * --tls (RESP bytes read as a record header: "wrong version number"). */
+static void test_plaintext_refused(void **state) {
+    (void)state;
+    plaintext_case("GET / HTTP/1.1\r\nHost: x\r\n\r\n", "http request");
+    plaintext_case("*1\r\n$4\r\nPING\r\n", "wrong version number");
 }
 
 static void test_allowed_names(void **state) {

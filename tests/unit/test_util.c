@@ -1,9 +1,10 @@
 /* test_util.c - number parsing/printing with Redis's rules, glob, random. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include "../../src/core/ev.h"
 #include "../../src/core/util.h"
