@@ -34,7 +34,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 step asan-unit make -j"$jobs" SAN=1 unit
 step asan-integration make SAN=1 integration
 step fuzz-build make fuzz-build
-step fuzz scripts/run-fuzz.sh "${FUZZ_SECONDS:-20}"
+step fuzz scripts/run-fuzz.sh "${FUZZ_SECONDS:-30}"
 
 echo
 echo "tests: $total_pass passed, $total_fail failed"
