@@ -20,9 +20,10 @@
 #include "multi.h"
 #include "pubsub.h"
 #include "server.h"
+#include "t_set.h"
 
 static const command *family_tables[] = {
-    cmds_string, cmds_keys, cmds_connection, cmds_server, cmds_pubsub, cmds_multi,
+    cmds_string, cmds_keys, cmds_connection, cmds_server, cmds_pubsub, cmds_multi, cmds_set,
 };
 
 #define ENTRY_OF(cmdp) ((command_entry *)((char *)(cmdp) - offsetof(command_entry, cmd)))

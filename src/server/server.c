@@ -20,6 +20,7 @@
 #include "pubsub.h"
 #include "server.h"
 #include "server_main.h"
+#include "t_set.h"
 
 /* Set by the signal handler, read by the cron: the only cross-context state. */
 static volatile sig_atomic_t shutdown_signal;
@@ -266,6 +267,7 @@ server *server_create(server_config *cfg, char *err, size_t errlen) {
     srv->start_ms = srv->mstime;
     make_runid(srv->runid);
     obj_init_types();
+    set_register_type();
     obj_apply_config(srv);
     db_init_all(srv, cfg->databases);
     commands_init(srv);

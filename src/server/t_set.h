@@ -36,7 +36,7 @@ sobj *set_from_intset(intset *is);
 /* 1 when member was added, 0 when present. Converts to hashtable when the
  * member is not an integer or the intset grows past max_intset_entries. */
 int set_add(sobj *set, const sstr member, long long max_intset_entries);
-int set_remove(sobj *set, const sstr member);    /* 1 when removed */
+int set_remove(sobj *set, const sstr member); /* 1 when removed */
 int set_is_member(const sobj *set, const sstr member);
 size_t set_size(const sobj *set);
 void set_convert_to_ht(sobj *set); /* intset -> hashtable; no-op otherwise */

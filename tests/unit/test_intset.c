@@ -126,8 +126,8 @@ static void test_upgrades(void **state) {
 
 static void test_boundaries(void **state) {
     (void)state;
-    static const int64_t vals[] = {INT16_MIN, INT16_MAX, INT32_MIN, INT32_MAX, INT64_MIN,
-                                   INT64_MAX, 0, -1};
+    static const int64_t vals[] = {INT16_MIN, INT16_MAX, INT32_MIN, INT32_MAX,
+                                   INT64_MIN, INT64_MAX, 0,         -1};
     intset *is = from_values(vals, 8);
     assert_int_equal(intset_len(is), 8);
     for (int i = 0; i < 8; i++)
@@ -265,16 +265,11 @@ static void test_validate(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_empty),
-        cmocka_unit_test(test_redis_bytes),
-        cmocka_unit_test(test_int16_bytes),
-        cmocka_unit_test(test_add_find_sorted),
-        cmocka_unit_test(test_upgrades),
-        cmocka_unit_test(test_boundaries),
-        cmocka_unit_test(test_remove),
-        cmocka_unit_test(test_against_reference),
-        cmocka_unit_test(test_random),
-        cmocka_unit_test(test_dup),
+        cmocka_unit_test(test_empty),       cmocka_unit_test(test_redis_bytes),
+        cmocka_unit_test(test_int16_bytes), cmocka_unit_test(test_add_find_sorted),
+        cmocka_unit_test(test_upgrades),    cmocka_unit_test(test_boundaries),
+        cmocka_unit_test(test_remove),      cmocka_unit_test(test_against_reference),
+        cmocka_unit_test(test_random),      cmocka_unit_test(test_dup),
         cmocka_unit_test(test_validate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
