@@ -99,7 +99,8 @@ static uint64_t backlen_decode(const unsigned char *p) {
 
 /* ---- entry encodings -------------------------------------------------- */
 
-int lp_string_to_int64(const unsigned char *s, size_t len, int64_t *v) {
+int lp_string_to_int64(const void *sv, size_t len, int64_t *v) {
+    const unsigned char *s = sv;
     size_t i = 0;
     int neg = 0;
     uint64_t acc;
@@ -320,7 +321,7 @@ int lp_get_int(const unsigned char *p, int64_t *ival) {
     return lp_get(p, &slen, ival) == NULL;
 }
 
-int lp_compare(const unsigned char *p, const unsigned char *s, size_t slen) {
+int lp_compare(const unsigned char *p, const void *s, size_t slen) {
     unsigned char buf[LP_INTBUF_SIZE];
     uint32_t elen;
     const unsigned char *e = lp_get_str(p, &elen, buf);
@@ -367,7 +368,7 @@ int lp_safe_to_add(const unsigned char *lp, size_t add) {
     return add <= LP_MAX_SAFETY_SIZE && cur + add <= LP_MAX_SAFETY_SIZE;
 }
 
-size_t lp_entry_size_str(const unsigned char *s, size_t len) {
+size_t lp_entry_size_str(const void *s, size_t len) {
     unsigned char buf[LP_MAX_INT_ENC];
     int64_t v;
     size_t n;
@@ -427,8 +428,8 @@ unsigned char *lp_seek(const unsigned char *lp, long index) {
     return p;
 }
 
-unsigned char *lp_find(const unsigned char *lp, const unsigned char *p, const unsigned char *s,
-                       size_t slen, unsigned int skip) {
+unsigned char *lp_find(const unsigned char *lp, const unsigned char *p, const void *s, size_t slen,
+                       unsigned int skip) {
     int64_t sval = 0;
     int s_is_int = lp_string_to_int64(s, slen, &sval);
     unsigned int skipcnt = 0;
@@ -508,7 +509,7 @@ static unsigned char *splice(unsigned char *lp, size_t off, size_t del, const st
     return lp;
 }
 
-static void newent_str(struct lp_newent *e, const unsigned char *s, size_t slen) {
+static void newent_str(struct lp_newent *e, const void *s, size_t slen) {
     int64_t v;
     if (lp_string_to_int64(s, slen, &v)) {
         e->hdr_len = encode_int(v, e->hdr);
@@ -544,7 +545,7 @@ static unsigned char *insert_ent(unsigned char *lp, const struct lp_newent *e, u
     return lp;
 }
 
-unsigned char *lp_insert(unsigned char *lp, const unsigned char *s, size_t slen, unsigned char *p,
+unsigned char *lp_insert(unsigned char *lp, const void *s, size_t slen, unsigned char *p,
                          enum lp_where where, unsigned char **newp) {
     struct lp_newent e;
     newent_str(&e, s, slen);
@@ -558,11 +559,11 @@ unsigned char *lp_insert_int(unsigned char *lp, int64_t v, unsigned char *p, enu
     return insert_ent(lp, &e, p, where, newp);
 }
 
-unsigned char *lp_append(unsigned char *lp, const unsigned char *s, size_t slen) {
+unsigned char *lp_append(unsigned char *lp, const void *s, size_t slen) {
     return lp_insert(lp, s, slen, lp + hdr_total(lp) - 1, LP_BEFORE, NULL);
 }
 
-unsigned char *lp_prepend(unsigned char *lp, const unsigned char *s, size_t slen) {
+unsigned char *lp_prepend(unsigned char *lp, const void *s, size_t slen) {
     return lp_insert(lp, s, slen, lp + LP_HDR_SIZE, LP_BEFORE, NULL);
 }
 
@@ -574,8 +575,7 @@ unsigned char *lp_prepend_int(unsigned char *lp, int64_t v) {
     return lp_insert_int(lp, v, lp + LP_HDR_SIZE, LP_BEFORE, NULL);
 }
 
-unsigned char *lp_replace(unsigned char *lp, unsigned char **p, const unsigned char *s,
-                          size_t slen) {
+unsigned char *lp_replace(unsigned char *lp, unsigned char **p, const void *s, size_t slen) {
     return lp_insert(lp, s, slen, *p, LP_REPLACE, p);
 }
 

@@ -77,7 +77,7 @@ size_t lp_bytes(const unsigned char *lp);
  * be NULL (size 0). */
 int lp_safe_to_add(const unsigned char *lp, size_t add);
 /* Bytes an element of this string would take (encoding+data+backlen). */
-size_t lp_entry_size_str(const unsigned char *s, size_t len);
+size_t lp_entry_size_str(const void *s, size_t len);
 
 /* --- navigation (NULL past either end) -------------------------------- */
 
@@ -104,32 +104,31 @@ const unsigned char *lp_get_str(const unsigned char *p, uint32_t *slen,
 int lp_get_int(const unsigned char *p, int64_t *ival);
 /* 1 if the entry at p equals the string s (an integer entry equals its
  * decimal text). */
-int lp_compare(const unsigned char *p, const unsigned char *s, size_t slen);
+int lp_compare(const unsigned char *p, const void *s, size_t slen);
 /* Size in bytes of the whole entry at p (encoding+data+backlen). */
 size_t lp_entry_size(const unsigned char *p);
 
 /* First entry at or after p that equals s, then looks only at every
  * (skip+1)-th entry: skip=1 searches the fields of a field/value listpack
  * when p is a field. NULL if none. */
-unsigned char *lp_find(const unsigned char *lp, const unsigned char *p, const unsigned char *s,
-                       size_t slen, unsigned int skip);
+unsigned char *lp_find(const unsigned char *lp, const unsigned char *p, const void *s, size_t slen,
+                       unsigned int skip);
 
 /* --- changing (each returns the possibly moved listpack) --------------- */
 
 /* Append / prepend a string (stored as an integer when it is one). */
-unsigned char *lp_append(unsigned char *lp, const unsigned char *s, size_t slen);
-unsigned char *lp_prepend(unsigned char *lp, const unsigned char *s, size_t slen);
+unsigned char *lp_append(unsigned char *lp, const void *s, size_t slen);
+unsigned char *lp_prepend(unsigned char *lp, const void *s, size_t slen);
 unsigned char *lp_append_int(unsigned char *lp, int64_t v);
 unsigned char *lp_prepend_int(unsigned char *lp, int64_t v);
 /* Insert s before/after the entry p, or replace p with it (LP_REPLACE).
  * For LP_BEFORE p may point at the terminator (appends). If newp is not NULL
  * it receives the new element's position in the returned listpack. */
-unsigned char *lp_insert(unsigned char *lp, const unsigned char *s, size_t slen, unsigned char *p,
+unsigned char *lp_insert(unsigned char *lp, const void *s, size_t slen, unsigned char *p,
                          enum lp_where where, unsigned char **newp);
 unsigned char *lp_insert_int(unsigned char *lp, int64_t v, unsigned char *p, enum lp_where where,
                              unsigned char **newp);
-unsigned char *lp_replace(unsigned char *lp, unsigned char **p, const unsigned char *s,
-                          size_t slen);
+unsigned char *lp_replace(unsigned char *lp, unsigned char **p, const void *s, size_t slen);
 unsigned char *lp_replace_int(unsigned char *lp, unsigned char **p, int64_t v);
 /* Delete the entry at p. If newp is not NULL it receives the position of the
  * element that followed (NULL if p was the last). */
@@ -163,6 +162,6 @@ int lp_validate_cb(const unsigned char *lp, size_t size, lp_validate_entry_fn cb
 
 /* 1 and *v if s[0..len) is the canonical decimal form of an int64 (the rule
  * listpack uses to store strings as integers), else 0. */
-int lp_string_to_int64(const unsigned char *s, size_t len, int64_t *v);
+int lp_string_to_int64(const void *s, size_t len, int64_t *v);
 
 #endif

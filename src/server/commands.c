@@ -20,10 +20,12 @@
 #include "multi.h"
 #include "pubsub.h"
 #include "server.h"
+#include "t_hash.h"
 #include "t_set.h"
 
 static const command *family_tables[] = {
     cmds_string, cmds_keys, cmds_connection, cmds_server, cmds_pubsub, cmds_multi, cmds_set,
+    cmds_hash,
 };
 
 #define ENTRY_OF(cmdp) ((command_entry *)((char *)(cmdp) - offsetof(command_entry, cmd)))

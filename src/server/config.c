@@ -351,7 +351,7 @@ static const directive directives[] = {
     I("tls-auto-reload-interval", tls_auto_reload_interval, 0, 0, 86400, "0"),
     I("tls-max-handshakes-per-loop", tls_max_handshakes_per_loop, D_LISTEN, 1, 100000, "64"),
     /* encodings */
-    L("hash-max-listpack-entries", hash_max_listpack_entries, 0, 0, LLONG_MAX, "128"),
+    L("hash-max-listpack-entries", hash_max_listpack_entries, 0, 0, LLONG_MAX, "512"),
     L("hash-max-listpack-value", hash_max_listpack_value, 0, 0, LLONG_MAX, "64"),
     L("set-max-intset-entries", set_max_intset_entries, 0, 0, LLONG_MAX, "512"),
     L("set-max-listpack-entries", set_max_listpack_entries, 0, 0, LLONG_MAX, "128"),

@@ -20,6 +20,7 @@
 #include "pubsub.h"
 #include "server.h"
 #include "server_main.h"
+#include "t_hash.h"
 #include "t_set.h"
 
 /* Set by the signal handler, read by the cron: the only cross-context state. */
@@ -268,6 +269,7 @@ server *server_create(server_config *cfg, char *err, size_t errlen) {
     make_runid(srv->runid);
     obj_init_types();
     set_register_type();
+    hash_register_type();
     obj_apply_config(srv);
     db_init_all(srv, cfg->databases);
     commands_init(srv);
