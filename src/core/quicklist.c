@@ -55,18 +55,26 @@ static int node_allow_insert(const quicklist *ql, const quicklist_node *n, const
 static void link_after(quicklist *ql, quicklist_node *after, quicklist_node *n) {
     n->prev = after;
     n->next = after ? after->next : ql->head;
-    if (n->next) n->next->prev = n;
-    else ql->tail = n;
-    if (after) after->next = n;
-    else ql->head = n;
+    if (n->next)
+        n->next->prev = n;
+    else
+        ql->tail = n;
+    if (after)
+        after->next = n;
+    else
+        ql->head = n;
     ql->len++;
 }
 
 static void unlink_node(quicklist *ql, quicklist_node *n) {
-    if (n->prev) n->prev->next = n->next;
-    else ql->head = n->next;
-    if (n->next) n->next->prev = n->prev;
-    else ql->tail = n->prev;
+    if (n->prev)
+        n->prev->next = n->next;
+    else
+        ql->head = n->next;
+    if (n->next)
+        n->next->prev = n->prev;
+    else
+        ql->tail = n->prev;
     ql->len--;
     ql->count -= n->count;
     node_free(n);
@@ -155,8 +163,10 @@ void quicklist_push(quicklist *ql, int where, const void *s, size_t len) {
         n = node_new();
         link_after(ql, where == QUICKLIST_HEAD ? NULL : ql->tail, n);
     }
-    if (where == QUICKLIST_HEAD) n->lp = lp_prepend(n->lp, s, len);
-    else n->lp = lp_append(n->lp, s, len);
+    if (where == QUICKLIST_HEAD)
+        n->lp = lp_prepend(n->lp, s, len);
+    else
+        n->lp = lp_append(n->lp, s, len);
     n->count++;
     ql->count++;
 }
@@ -232,7 +242,8 @@ int quicklist_replace_at_index(quicklist *ql, long index, const void *s, size_t 
 /* Offset of position p inside node n. */
 static long offset_of(const quicklist_node *n, const unsigned char *p) {
     long off = 0;
-    for (unsigned char *q = lp_first(n->lp); q && q != p; q = lp_next(n->lp, q)) off++;
+    for (unsigned char *q = lp_first(n->lp); q && q != p; q = lp_next(n->lp, q))
+        off++;
     return off;
 }
 

@@ -26,8 +26,8 @@
 
 typedef struct quicklist_node {
     struct quicklist_node *prev, *next;
-    unsigned char *lp;  /* owned listpack */
-    uint32_t count;     /* entries in lp (cached lp_length) */
+    unsigned char *lp; /* owned listpack */
+    uint32_t count;    /* entries in lp (cached lp_length) */
 } quicklist_node;
 
 typedef struct quicklist {
@@ -52,10 +52,10 @@ typedef struct quicklist_entry {
 
 typedef struct quicklist_iter {
     quicklist *ql;
-    quicklist_node *node;   /* current node, NULL when done */
-    unsigned char *p;       /* next position to return in node, NULL: node start */
-    int direction;          /* QUICKLIST_HEAD: head to tail; QUICKLIST_TAIL: tail to head */
-    int started;            /* p is meaningful */
+    quicklist_node *node; /* current node, NULL when done */
+    unsigned char *p;     /* next position to return in node, NULL: node start */
+    int direction;        /* QUICKLIST_HEAD: head to tail; QUICKLIST_TAIL: tail to head */
+    int started;          /* p is meaningful */
 } quicklist_iter;
 
 quicklist *quicklist_create(int fill, int compress);

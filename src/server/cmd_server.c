@@ -10,6 +10,7 @@
 
 #include "../core/mem.h"
 #include "../core/util.h"
+#include "blocking.h"
 #include "commands.h"
 #include "config.h"
 #include "multi.h"
@@ -64,9 +65,10 @@ static void info_clients(server *srv, sbuf *o) {
     sbuf_appendf(o,
                  "# Clients\r\nconnected_clients:%lld\r\ncluster_connections:0\r\n"
                  "maxclients:%d\r\nclient_recent_max_input_buffer:%zu\r\n"
-                 "client_recent_max_output_buffer:%zu\r\nblocked_clients:0\r\n"
+                 "client_recent_max_output_buffer:%zu\r\nblocked_clients:%lld\r\n"
                  "tracking_clients:0\r\nclients_in_timeout_table:0\r\npubsub_clients:%lld\r\n",
-                 srv->nclients, srv->cfg->maxclients, max_in, max_out, pubsub);
+                 srv->nclients, srv->cfg->maxclients, max_in, max_out, blocking_count(srv),
+                 pubsub);
 }
 
 static void info_memory(server *srv, sbuf *o) {

@@ -20,12 +20,14 @@
 #include "multi.h"
 #include "pubsub.h"
 #include "server.h"
+#include "blocking.h"
 #include "t_hash.h"
+#include "t_list.h"
 #include "t_set.h"
 
 static const command *family_tables[] = {
     cmds_string, cmds_keys, cmds_connection, cmds_server, cmds_pubsub, cmds_multi, cmds_set,
-    cmds_hash,
+    cmds_hash, cmds_list,
 };
 
 #define ENTRY_OF(cmdp) ((command_entry *)((char *)(cmdp) - offsetof(command_entry, cmd)))
@@ -235,8 +237,9 @@ void command_process(client *c) {
         multi_queue_command(c);
         return;
     }
-    (void)srv;
     command_call(c);
+    /* Serve clients blocked on keys this command (or EXEC) made ready. */
+    blocking_handle_ready_keys(srv);
 }
 
 /* -------------------------------------------------------------- COMMAND */

@@ -18,6 +18,7 @@
 #include "../core/err.h"
 #include "../core/log.h"
 #include "../core/mem.h"
+#include "blocking.h"
 #include "config.h"
 #include "multi.h"
 #include "server.h"
@@ -187,6 +188,7 @@ static void overwrite_key(server *srv, sdb *db, const sstr key, sobj *val) {
 void db_add(server *srv, sdb *db, const sstr key, sobj *val) {
     add_key(db, key, val);
     db_signal_modified(srv, db, key);
+    blocking_signal_key_ready(srv, db, key);
 }
 
 void db_overwrite(server *srv, sdb *db, const sstr key, sobj *val) {
@@ -200,6 +202,7 @@ void db_set_key(client *c, sdb *db, const sstr key, sobj *val, int keep_ttl) {
         overwrite_key(srv, db, key, val);
     else
         add_key(db, key, val);
+    blocking_signal_key_ready(srv, db, key);
     if (!keep_ttl) db_remove_expire(db, key);
     db_signal_modified(srv, db, key);
 }
@@ -380,5 +383,6 @@ int db_swap(server *srv, int id1, int id2) {
     b->expires = expires;
     b->avg_ttl = avg_ttl;
     b->expires_cursor = cursor;
+    blocking_signal_db_swapped(srv, id1, id2);
     return 0;
 }

@@ -16,6 +16,7 @@
 #include "../core/util.h"
 #include "config.h"
 #include "multi.h"
+#include "blocking.h"
 #include "networking.h"
 #include "pubsub.h"
 #include "server.h"
@@ -115,6 +116,7 @@ void client_free(client *c) {
         c->flags |= CLIENT_CLOSE_ASAP;
         return;
     }
+    blocking_client_free(c);
     pubsub_client_free(c);
     multi_client_free(c);
     pending_remove(c);
@@ -617,6 +619,7 @@ static void read_query_from_client(conn *cn) {
 /* Re-runs buffered input of a client that was blocked (issue: blocking ops). */
 void networking_resume_client(client *c) {
     if (c->querybuf.len) process_input(c);
+    if (c->flags & CLIENT_CLOSE_ASAP) client_free(c);
 }
 
 /* ------------------------------------------------------------------ cron */

@@ -20,7 +20,9 @@
 #include "pubsub.h"
 #include "server.h"
 #include "server_main.h"
+#include "blocking.h"
 #include "t_hash.h"
+#include "t_list.h"
 #include "t_set.h"
 
 /* Set by the signal handler, read by the cron: the only cross-context state. */
@@ -194,6 +196,7 @@ static int64_t server_cron(ev_loop *loop, int64_t id, void *data) {
     }
     sample_ops(srv);
     databases_cron(srv);
+    blocking_check_timeouts(srv);
     if (srv->mstime - srv->last_clients_cron_ms >= 1000) {
         networking_clients_cron(srv);
         srv->last_clients_cron_ms = srv->mstime;
@@ -207,6 +210,9 @@ static void before_sleep(ev_loop *loop, void *data) {
     /* TLS records already decrypted by OpenSSL do not make the socket
      * readable again: serve them before waiting. */
     conn_process_pending(loop);
+    /* Keys made ready outside a command, then clients unblocked meanwhile. */
+    blocking_handle_ready_keys(srv);
+    blocking_process_unblocked(srv);
     networking_flush_pending(srv);
 }
 
@@ -270,9 +276,11 @@ server *server_create(server_config *cfg, char *err, size_t errlen) {
     obj_init_types();
     set_register_type();
     hash_register_type();
+    list_register_type();
     obj_apply_config(srv);
     db_init_all(srv, cfg->databases);
     commands_init(srv);
+    blocking_init(srv);
     pubsub_init(srv);
     if (config_tls_wanted(cfg) && config_apply_tls(srv, err, errlen) < 0) goto fail;
     if (server_listen(srv, err, errlen) < 0) goto fail;
@@ -311,6 +319,7 @@ void server_destroy(server *srv) {
         if (srv->pubsub_channels) pubsub_free(srv);
         commands_free(srv);
     }
+    blocking_free(srv);
     db_free_all(srv);
     if (srv->loop) ev_destroy(srv->loop);
     config_free(srv->cfg);

@@ -343,6 +343,7 @@ struct server {
     uint64_t next_client_id;
     long long nclients;
 
+    struct blocking_ctx *blocking; /* owned by blocking.c: blocked clients, ready keys */
     dict *pubsub_channels;    /* channel sstr -> dict of clients */
     dict *pubsub_patterns;    /* pattern sstr -> dict of clients */
 
