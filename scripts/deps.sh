@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential pkg-config libssl-dev openssl libcmocka-dev clang libclang-rt-14-dev llvm
       redis-server redis-tools python3-redis python3-pytest tcpdump libjansson-dev libraft-dev
-      libhttp-parser-dev clang-format procps iproute2)
+      libhttp-parser-dev libjemalloc-dev clang-format procps iproute2)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -21,6 +21,12 @@
 
 /* ----------------------------------------------------------------- INFO */
 
+#ifdef SEALKV_JEMALLOC
+#define MEM_ALLOCATOR_NAME "jemalloc"
+#else
+#define MEM_ALLOCATOR_NAME "libc"
+#endif
+
 static void human_bytes(char *buf, size_t len, long long n) {
     double d = (double)n;
     if (n < 1024) snprintf(buf, len, "%lldB", n);
@@ -87,9 +93,10 @@ static void info_memory(server *srv, sbuf *o) {
                  "used_memory_rss:%lld\r\nused_memory_rss_human:%s\r\n"
                  "used_memory_peak:%lld\r\nused_memory_peak_human:%s\r\n"
                  "maxmemory:%lld\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
-                 "mem_fragmentation_ratio:%.2f\r\nmem_allocator:libc\r\n",
+                 "mem_fragmentation_ratio:%.2f\r\nmem_allocator:%s\r\n",
                  used, h_used, rss, h_rss, srv->stat_peak_memory, h_peak, srv->cfg->maxmemory,
-                 h_max, policies[srv->cfg->maxmemory_policy], used ? (double)rss / (double)used : 0);
+                 h_max, policies[srv->cfg->maxmemory_policy], used ? (double)rss / (double)used : 0,
+                 MEM_ALLOCATOR_NAME);
 }
 
 static void info_persistence(server *srv, sbuf *o) {
