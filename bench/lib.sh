@@ -191,33 +191,31 @@ bench_conns_received() {
         sed -n 's/^total_connections_received://p'
 }
 
-# bench_run ROW SERVER MODE PORT PID REP N ARGS... - one redis-benchmark run.
-# Appends to $BENCH_RAW one line per test:
-#   row test server rep rps avg p50 p95 p99 max cpu_ms conns
-# cpu_ms and conns are the server's CPU time and accepted connections during
-# the run ("-" unless BENCH_MEASURE_CPU=1). A failed or timed-out run is
-# logged and leaves no line.
+# bench_run ROW SERVER MODE PORT PID REP N ARGS... - one redis-benchmark run
+# (one test). Appends to $BENCH_RAW one line per test reported:
+#   row test server rep rps avg p50 p95 p99 max cpu_ms ops
+# cpu_ms is the server's CPU time (utime+stime, all threads) during the run;
+# ops is N, or with BENCH_PER_CONN=1 the connections the server accepted
+# during the run, so that cpu_ms/ops is the server's CPU per operation. A
+# failed or timed-out run is logged and leaves no line.
 bench_run() {
     local row=$1 server=$2 mode=$3 port=$4 pid=$5 rep=$6 n=$7
     shift 7
     local -a ca
     local out=$BENCH_TMP/run.csv err=$BENCH_TMP/run.err rc=0
-    local t0=0 t1=0 c0="" c1="" cpu_ms=- conns=-
+    local t0 t1 c0="" c1="" cpu_ms ops=$n
     mapfile -t ca < <(bench_client_args "$mode" "$port")
-    if [ "${BENCH_MEASURE_CPU:-0}" = 1 ]; then
-        c0=$(bench_conns_received "$mode" "$port")
-        t0=$(bench_cpu_ticks "$pid")
-    fi
+    [ "${BENCH_PER_CONN:-0}" = 1 ] && c0=$(bench_conns_received "$mode" "$port")
+    t0=$(bench_cpu_ticks "$pid")
     LD_PRELOAD=$BENCH_NODELAY_SO timeout "$BENCH_TIMEOUT" "${CLI_PREFIX[@]}" \
         "$REDIS_BENCHMARK" "${ca[@]}" -n "$n" --csv "$@" >"$out" 2>"$err" || rc=$?
-    if [ "${BENCH_MEASURE_CPU:-0}" = 1 ]; then
-        t1=$(bench_cpu_ticks "$pid")
+    t1=$(bench_cpu_ticks "$pid")
+    cpu_ms=$(((t1 - t0) * 1000 / $(getconf CLK_TCK)))
+    if [ "${BENCH_PER_CONN:-0}" = 1 ]; then
         c1=$(bench_conns_received "$mode" "$port")
-        cpu_ms=$(((t1 - t0) * 1000 / $(getconf CLK_TCK)))
+        # Without the counter, -k 0 makes one connection per request.
         if [ -n "$c0" ] && [ -n "$c1" ]; then
-            conns=$((c1 - c0 - 1)) # the INFO connection that read c1
-        else
-            conns=$n # server without the counter: one connection per request
+            ops=$((c1 - c0 - 1)) # minus the INFO connection that read c1
         fi
     fi
     if [ "$rc" != 0 ]; then
@@ -226,11 +224,11 @@ bench_run() {
     fi
     # CSV: "test","rps","avg","min","p50","p95","p99","max" (7.0 format).
     tr -d '\r' <"$out" | awk -F'","' -v row="$row" -v srv="$server" -v rep="$rep" \
-        -v cpu="$cpu_ms" -v conns="$conns" '
+        -v cpu="$cpu_ms" -v ops="$ops" '
         /^"test"/ { next }
         NF >= 8 {
             gsub(/"/, "", $1); gsub(/"/, "", $8)
             printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-                row, $1, srv, rep, $2, $3, $5, $6, $7, $8, cpu, conns
+                row, $1, srv, rep, $2, $3, $5, $6, $7, $8, cpu, ops
         }' >>"$BENCH_RAW"
 }

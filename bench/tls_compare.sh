@@ -39,15 +39,18 @@ row_args() {
     local r=()
     [ "$KEYSPACE" != 0 ] && r=(-r "$KEYSPACE")
     case $1 in
-        tls-p1 | plain-p1) echo -c $CLIENTS -P 1 -t set,get "${r[@]}" ;;
-        tls-p16 | plain-p16) echo -c $CLIENTS -P 16 -t set,get "${r[@]}" ;;
-        tls-16k) echo -c $CLIENTS -P 16 -d 16384 -t set,get "${r[@]}" ;;
+        tls-p1 | plain-p1) echo -c $CLIENTS -P 1 "${r[@]}" ;;
+        tls-p16 | plain-p16) echo -c $CLIENTS -P 16 "${r[@]}" ;;
+        tls-16k) echo -c $CLIENTS -P 16 -d 16384 "${r[@]}" ;;
         # -k 0: the client closes its connection after each reply and opens
         # a new one (full mTLS handshake: hiredis keeps no session to resume).
-        tls-conn) echo -c $CLIENTS -k 0 -t get "${r[@]}" ;;
+        tls-conn) echo -c $CLIENTS -k 0 "${r[@]}" ;;
         *) bench_die "unknown row $1 (rows: $ALL_ROWS)" ;;
     esac
 }
+# Tests of a row, each its own redis-benchmark call so that the server CPU
+# measured belongs to one test. SET first: GET then finds the keys.
+row_tests() { case $1 in tls-conn) echo get ;; *) echo set get ;; esac; }
 row_n() {
     local n=${ROW_N[$1]}
     python3 -c "import sys; print(max(1000, int(float(sys.argv[1]) * float(sys.argv[2]))))" \
@@ -96,7 +99,7 @@ main() {
     bench_log "rows: $ROWS; repeat $REPEAT; scale $SCALE; taskset ${BENCH_TASKSET:-0}"
     bench_check_load
 
-    local rep order key n
+    local rep order key n t
     local -a args
     for ((rep = 1; rep <= REPEAT; rep++)); do
         # Alternate which server goes first so slow drift (thermal, page
@@ -106,13 +109,15 @@ main() {
             mode=$(row_mode "$r")
             n=$(row_n "$r")
             read -r -a args <<<"$(row_args "$r")"
+            BENCH_PER_CONN=0
+            [ "$r" = tls-conn ] && BENCH_PER_CONN=1
             for srv in $order; do
                 key=$srv-$mode
-                bench_log "rep $rep/$REPEAT $r $srv (n=$n)"
-                BENCH_MEASURE_CPU=0
-                [ "$r" = tls-conn ] && BENCH_MEASURE_CPU=1
-                bench_run "$r" "$srv" "$mode" "${PORT[$key]}" "${PID[$key]}" "$rep" "$n" \
-                    "${args[@]}"
+                for t in $(row_tests "$r"); do
+                    bench_log "rep $rep/$REPEAT $r $t $srv (n=$n)"
+                    bench_run "$r" "$srv" "$mode" "${PORT[$key]}" "${PID[$key]}" "$rep" "$n" \
+                        "${args[@]}" -t "$t"
+                done
             done
         done
     done
@@ -137,7 +142,7 @@ bench_summarize() {
     python3 - "$1" "$2" "$ROWS" <<'EOF'
 import statistics, sys
 raw, out, rows = sys.argv[1], sys.argv[2], sys.argv[3].split()
-cols = ["rps", "avg", "p50", "p95", "p99", "max", "cpu_ms", "conns"]
+cols = ["rps", "avg", "p50", "p95", "p99", "max", "cpu_ms", "ops"]
 samples = {}
 tests = []
 for line in open(raw):
@@ -159,8 +164,8 @@ def med(row, test, srv, col):
     d = samples.get((row, test, srv))
     if not d:
         return None
-    if col == "cpu_per_conn":
-        v = [c / n for c, n in zip(d["cpu_ms"], d["conns"]) if n > 0]
+    if col == "cpu_per_op":  # microseconds of server CPU per request/connection
+        v = [1000.0 * c / n for c, n in zip(d["cpu_ms"], d["ops"]) if n > 0]
     else:
         v = d[col]
     return statistics.median(v) if v else None
@@ -179,14 +184,14 @@ def fmt(v, p=3):
     return "-" if v is None else f"{v:.{p}f}"
 
 hdr = ["row", "test", "redis_rps", "sealkv_rps", "rps_ratio", "redis_p50_ms", "sealkv_p50_ms",
-       "p50_ratio", "redis_p99_ms", "sealkv_p99_ms", "p99_ratio", "redis_cpu_ms_per_conn",
-       "sealkv_cpu_ms_per_conn", "cpu_ratio", "redis_n", "sealkv_n", "redis_rps_spread_pct",
+       "p50_ratio", "redis_p99_ms", "sealkv_p99_ms", "p99_ratio", "redis_cpu_us_per_op",
+       "sealkv_cpu_us_per_op", "cpu_ratio", "redis_n", "sealkv_n", "redis_rps_spread_pct",
        "sealkv_rps_spread_pct"]
 table = []
 for row, test in tests:
     m = {}
     for srv in ("redis", "sealkv"):
-        for c in ("rps", "p50", "p99", "cpu_per_conn"):
+        for c in ("rps", "p50", "p99", "cpu_per_op"):
             m[srv, c] = med(row, test, srv, c)
     cnt = [len(samples.get((row, test, s), {"rps": []})["rps"]) for s in ("redis", "sealkv")]
     table.append([row, test,
@@ -196,18 +201,19 @@ for row, test in tests:
         fmt(ratio(m["redis", "p50"], m["sealkv", "p50"]), 2),
         fmt(m["redis", "p99"]), fmt(m["sealkv", "p99"]),
         fmt(ratio(m["redis", "p99"], m["sealkv", "p99"]), 2),
-        fmt(m["redis", "cpu_per_conn"]), fmt(m["sealkv", "cpu_per_conn"]),
-        fmt(ratio(m["redis", "cpu_per_conn"], m["sealkv", "cpu_per_conn"]), 2),
+        fmt(m["redis", "cpu_per_op"], 2), fmt(m["sealkv", "cpu_per_op"], 2),
+        fmt(ratio(m["redis", "cpu_per_op"], m["sealkv", "cpu_per_op"]), 2),
         str(cnt[0]), str(cnt[1]),
         fmt(spread(row, test, "redis"), 0), fmt(spread(row, test, "sealkv"), 0)])
 
 show = ["row", "test", "redis rps", "sealkv rps", "s/r", "p50 r", "p50 s", "s/r",
-        "p99 r", "p99 s", "s/r", "cpu/conn r", "cpu/conn s", "s/r", "nr", "ns", "±r%", "±s%"]
+        "p99 r", "p99 s", "s/r", "cpu/op r", "cpu/op s", "s/r", "nr", "ns", "±r%", "±s%"]
 widths = [max(len(h), *(len(t[i]) for t in table)) if table else len(h)
           for i, h in enumerate(show)]
 line = lambda cells: "  ".join(c.rjust(w) if i > 1 else c.ljust(w)
                                for i, (c, w) in enumerate(zip(cells, widths)))
-print("medians; rps = requests/s, latencies in ms, cpu/conn = server CPU ms per new connection;")
+print("medians; rps = requests/s, latencies in ms; cpu/op = server CPU us per request")
+print("(per new connection in tls-conn), the steadiest column when the machine is shared;")
 print("s/r = sealkv/redis (rps: higher is better for sealkv; latency, cpu: lower is better);")
 print("nr/ns = samples per side; ±r%/±s% = half the rps range as % of the median (noise)")
 print(line(show))

@@ -24,6 +24,7 @@
 #include "t_hash.h"
 #include "t_list.h"
 #include "t_set.h"
+#include "t_zset.h"
 
 /* Set by the signal handler, read by the cron: the only cross-context state. */
 static volatile sig_atomic_t shutdown_signal;
@@ -276,6 +277,7 @@ server *server_create(server_config *cfg, char *err, size_t errlen) {
     obj_init_types();
     set_register_type();
     hash_register_type();
+    zset_register_type();
     list_register_type();
     obj_apply_config(srv);
     db_init_all(srv, cfg->databases);

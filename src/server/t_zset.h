@@ -1,5 +1,8 @@
 /* t_zset.h - sorted sets (Redis 7.0 semantics) and their skiplist.
  *
+ * Files: zset_skiplist.c (skiplist, ranges), zset_value.c (values, the two
+ * encodings, type table), t_zset.c (commands).
+ *
  * A zset value (OBJ_ZSET) has one of two encodings, chosen as Redis 7.0
  * chooses them (zset-max-listpack-entries / zset-max-listpack-value):
  *
@@ -141,7 +144,7 @@ unsigned long zset_length(const sobj *o);
  * (may be NULL) receives the score after the operation. */
 int zset_add(const server *srv, sobj *o, double score, const char *ele, size_t len, int in_flags,
              int *out_flags, double *newscore);
-int zset_del(sobj *o, const char *ele, size_t len); /* 1 if it was there */
+int zset_del(sobj *o, const char *ele, size_t len);                  /* 1 if it was there */
 int zset_score(sobj *o, const char *ele, size_t len, double *score); /* 1 if found */
 /* 0-based rank (from the highest score when reverse), -1 when absent. */
 long zset_rank(sobj *o, const char *ele, size_t len, int reverse);
@@ -166,6 +169,16 @@ typedef struct zset_elem {
 
 void zset_iter_init(zset_iter *it, sobj *o, unsigned long rank, int reverse);
 int zset_iter_next(zset_iter *it, zset_elem *e); /* 1 with e filled, 0 at the end */
+
+/* Runs of ranks. A score or lex range selects consecutive ranks: these
+ * return how many and set *start to the first (0-based). The lex walk
+ * follows Redis's (forward: from the first member >= min while <= max;
+ * reverse: from the last <= max backwards while >= min, *start counted from
+ * the end) so members with different scores give Redis's answers. */
+unsigned long zset_score_span(sobj *o, const zscore_range *r, unsigned long *start);
+unsigned long zset_lex_span(sobj *o, const zlex_range *r, int reverse, unsigned long *start);
+/* Removes 0-based ranks start..end (inclusive, in range); returns count. */
+unsigned long zset_delete_ranks(sobj *o, unsigned long start, unsigned long end);
 
 /* ------------------------------------------------------------ registration */
 
