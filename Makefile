@@ -101,7 +101,8 @@ bench: deps all
 	@bench/run-all.sh
 
 format-check:
-	@clang-format --dry-run --Werror $(CORE_SRC) $(SERVER_SRC) $(CERTS_SRC) src/*/*.h
+	@clang-format --dry-run --Werror $(CORE_SRC) $(SERVER_SRC) $(CERTS_SRC) src/*/*.h \
+	    src/server/main.c tests/unit/*.c fuzz/*.c bench/*.c && echo "format: clean" 
 
 clean:
 	rm -rf build build-asan bin bin-asan build-fuzz

@@ -29,20 +29,16 @@ typedef int (*nodelay_connect_fn)(int, const struct sockaddr *, socklen_t);
 static nodelay_connect_fn nodelay_real_connect;
 
 /* True when fd is a stream socket whose address family is IPv4 or IPv6. */
-static int nodelay_is_tcp(int fd, const struct sockaddr *addr)
-{
+static int nodelay_is_tcp(int fd, const struct sockaddr *addr) {
     int type = 0;
     socklen_t len = sizeof(type);
 
-    if (addr == NULL || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
-        return 0;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
-        return 0;
+    if (addr == NULL || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)) return 0;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) return 0;
     return type == SOCK_STREAM;
 }
 
-int connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
-{
+int connect(int fd, const struct sockaddr *addr, socklen_t addrlen) {
     int saved_errno = errno;
     int one = 1;
 
@@ -53,8 +49,7 @@ int connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
             return -1;
         }
     }
-    if (nodelay_is_tcp(fd, addr))
-        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (nodelay_is_tcp(fd, addr)) (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     errno = saved_errno; /* a failed getsockopt/setsockopt must not leak out */
     return nodelay_real_connect(fd, addr, addrlen);
 }

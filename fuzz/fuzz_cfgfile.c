@@ -16,20 +16,17 @@
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
-        if (!(cond))                                                                               \
-            abort();                                                                               \
+        if (!(cond)) abort();                                                                      \
     } while (0)
 
-static void check_args(sstr *argv, int argc)
-{
+static void check_args(sstr *argv, int argc) {
     CHECK(argc >= 0);
     CHECK(argc == 0 || argv != NULL);
     for (int i = 0; i < argc; i++)
         CHECK(argv[i][sstr_len(argv[i])] == '\0');
 }
 
-static void check_doc(const cfg_doc *doc, size_t len)
-{
+static void check_doc(const cfg_doc *doc, size_t len) {
     int prev = 0;
     CHECK(doc->count >= 0);
     for (int i = 0; i < doc->count; i++) {
@@ -43,8 +40,7 @@ static void check_doc(const cfg_doc *doc, size_t len)
     }
 }
 
-static void split_lines(const char *text, size_t len)
-{
+static void split_lines(const char *text, size_t len) {
     size_t start = 0;
     while (start <= len) {
         const char *nl = memchr(text + start, '\n', len - start);
@@ -59,12 +55,10 @@ static void split_lines(const char *text, size_t len)
     }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* A private copy, exactly `size` bytes long, so an over-read is caught. */
     char *text = malloc(size ? size : 1);
-    if (!text)
-        return 0;
+    if (!text) return 0;
     memcpy(text, data, size);
     cfg_doc doc;
     memset(&doc, 0, sizeof(doc));

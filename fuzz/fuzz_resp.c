@@ -22,8 +22,7 @@
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
-        if (!(cond))                                                                               \
-            abort();                                                                               \
+        if (!(cond)) abort();                                                                      \
     } while (0)
 
 typedef struct run {
@@ -31,8 +30,7 @@ typedef struct run {
     int failed;
 } run;
 
-static void digest_bytes(uint64_t *h, const void *p, size_t n)
-{
+static void digest_bytes(uint64_t *h, const void *p, size_t n) {
     const unsigned char *c = p;
     for (size_t i = 0; i < n; i++) {
         *h ^= c[i];
@@ -40,16 +38,14 @@ static void digest_bytes(uint64_t *h, const void *p, size_t n)
     }
 }
 
-static uint32_t next_rand(uint32_t *s)
-{
+static uint32_t next_rand(uint32_t *s) {
     *s ^= *s << 13;
     *s ^= *s >> 17;
     *s ^= *s << 5;
     return *s;
 }
 
-static void take_command(resp_parser *p, run *r)
-{
+static void take_command(resp_parser *p, run *r) {
     int argc = -1;
     sstr *argv = resp_parser_take_args(p, &argc);
     CHECK(argc >= 0);
@@ -64,8 +60,7 @@ static void take_command(resp_parser *p, run *r)
     resp_free_args(argv, argc);
 }
 
-static void parse_pending(resp_parser *p, sbuf *pending, const resp_limits *lim, run *r)
-{
+static void parse_pending(resp_parser *p, sbuf *pending, const resp_limits *lim, run *r) {
     size_t avail = pending->len;
     for (size_t rounds = 0; !r->failed; rounds++) {
         CHECK(rounds <= avail + 1); /* each RESP_OK consumes at least a byte */
@@ -90,8 +85,7 @@ static void parse_pending(resp_parser *p, sbuf *pending, const resp_limits *lim,
 }
 
 static void feed(resp_parser *p, sbuf *pending, const uint8_t *in, size_t n, int direct,
-                 const resp_limits *lim, run *r)
-{
+                 const resp_limits *lim, run *r) {
     size_t room = 0;
     char *dst;
     while (direct && n > 0 && (dst = resp_parser_big_arg(p, &room)) != NULL) {
@@ -107,21 +101,18 @@ static void feed(resp_parser *p, sbuf *pending, const uint8_t *in, size_t n, int
 }
 
 static run parse_stream(const uint8_t *in, size_t len, unsigned mode, uint32_t seed,
-                        const resp_limits *lim)
-{
+                        const resp_limits *lim) {
     run r = {14695981039346656037ULL, 0};
     resp_parser p;
     sbuf pending = SBUF_INIT;
     resp_parser_init(&p);
     size_t maxchunk = (mode & 0x0f) ? (size_t)1 << ((mode & 0x0f) - 1) : len;
     int direct = (mode & 0x10) != 0;
-    if (seed == 0)
-        seed = 1;
+    if (seed == 0) seed = 1;
     size_t off = 0;
     do {
         size_t n = maxchunk ? 1 + next_rand(&seed) % maxchunk : 0;
-        if (n > len - off)
-            n = len - off;
+        if (n > len - off) n = len - off;
         feed(&p, &pending, in + off, n, direct, lim, &r);
         off += n;
     } while (off < len && !r.failed);
@@ -132,10 +123,8 @@ static run parse_stream(const uint8_t *in, size_t len, unsigned mode, uint32_t s
     return r;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    if (size < 5)
-        return 0;
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (size < 5) return 0;
     unsigned mode = data[0];
     uint32_t seed;
     memcpy(&seed, data + 1, sizeof(seed));
@@ -145,8 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         resp_limits lim = {(mode & 0x20) ? 100 : 512LL * 1024 * 1024, auth};
         run chunked = parse_stream(in, len, mode, seed, &lim);
         run whole = parse_stream(in, len, 0, 0, &lim);
-        if (len <= RESP_INLINE_MAX)
-            CHECK(chunked.digest == whole.digest);
+        if (len <= RESP_INLINE_MAX) CHECK(chunked.digest == whole.digest);
     }
     return 0;
 }

@@ -25,6 +25,7 @@ step() { # name, command...
     if [ "$rc" -ne 0 ]; then echo "== $name: FAILED (exit $rc)"; fail=1; fi
 }
 
+step format make format-check
 step build make -j"$jobs" all
 step unit make -j"$jobs" unit
 step integration make integration

@@ -30,63 +30,53 @@
 
 /* ---- parser state ---- */
 
-static void parser_clear_args(resp_parser *p)
-{
+static void parser_clear_args(resp_parser *p) {
     resp_free_args(p->argv, p->argc);
     p->argv = NULL;
     p->argc = 0;
     p->argv_cap = 0;
 }
 
-static void parser_clear_scan(resp_parser *p)
-{
+static void parser_clear_scan(resp_parser *p) {
     p->scan = 0;
     p->scan_blocked = 0;
 }
 
-void resp_parser_init(resp_parser *p)
-{
+void resp_parser_init(resp_parser *p) {
     memset(p, 0, sizeof(*p));
     p->bulk_len = -1;
 }
 
-void resp_parser_reset(resp_parser *p)
-{
+void resp_parser_reset(resp_parser *p) {
     parser_clear_args(p);
     sstr_free(p->big);
     resp_parser_init(p);
 }
 
-void resp_parser_free(resp_parser *p)
-{
+void resp_parser_free(resp_parser *p) {
     resp_parser_reset(p);
 }
 
-void resp_free_args(sstr *argv, int argc)
-{
-    if (!argv)
-        return;
+void resp_free_args(sstr *argv, int argc) {
+    if (!argv) return;
     for (int i = 0; i < argc; i++)
         sstr_free(argv[i]);
     sk_free(argv);
 }
 
-const char *resp_parser_error(const resp_parser *p)
-{
+const char *resp_parser_error(const resp_parser *p) {
     return p->error;
 }
 
 /* Records the error as Redis would send it: CR and LF become spaces. */
 __attribute__((format(printf, 2, 3))) static resp_status parser_fail(resp_parser *p,
-                                                                     const char *fmt, ...)
-{
+                                                                     const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(p->error, sizeof(p->error), fmt, ap);
     va_end(ap);
     for (char *c = p->error; *c; c++)
-        if (*c == '\r' || *c == '\n')
-            *c = ' ';
+        if (*c == '\r' || *c == '\n') *c = ' ';
     if (!p->error[0]) /* never leave the "no error" marker behind */
         snprintf(p->error, sizeof(p->error), "Protocol error");
     return RESP_ERROR;
@@ -94,13 +84,11 @@ __attribute__((format(printf, 2, 3))) static resp_status parser_fail(resp_parser
 
 /* Appends an owned argument, growing argv as arguments arrive so that a
  * client announcing a huge count cannot make us allocate for it up front. */
-static void parser_push_arg(resp_parser *p, sstr arg)
-{
+static void parser_push_arg(resp_parser *p, sstr arg) {
     if (p->argc == p->argv_cap) {
         long long cap = p->argv_cap ? (long long)p->argv_cap * 2 : RESP_ARGV_FIRST_CAP;
         long long want = p->argc + p->mbulk_left;
-        if (cap > want)
-            cap = want;
+        if (cap > want) cap = want;
         p->argv = sk_realloc(p->argv, (size_t)cap * sizeof(sstr));
         p->argv_cap = (int)cap;
     }
@@ -111,10 +99,8 @@ static void parser_push_arg(resp_parser *p, sstr arg)
  * would in a NUL-terminated buffer, resuming where the previous call for the
  * same header stopped, so bytes trickling in are each looked at once.
  * Returns the terminator's index or -1. */
-static ptrdiff_t parser_find(resp_parser *p, const char *buf, size_t len, char term)
-{
-    if (p->scan_blocked)
-        return -1;
+static ptrdiff_t parser_find(resp_parser *p, const char *buf, size_t len, char term) {
+    if (p->scan_blocked) return -1;
     for (size_t i = p->scan; i < len; i++) {
         if (buf[i] == term) {
             p->scan = i;
@@ -129,19 +115,16 @@ static ptrdiff_t parser_find(resp_parser *p, const char *buf, size_t len, char t
     return -1;
 }
 
-static int parse_ll(const char *s, size_t len, long long *out)
-{
+static int parse_ll(const char *s, size_t len, long long *out) {
     return len > 0 && util_str_to_ll(s, len, out);
 }
 
 /* ---- inline requests ---- */
 
-static resp_status parse_inline(resp_parser *p, const char *buf, size_t len, size_t *pos)
-{
+static resp_status parse_inline(resp_parser *p, const char *buf, size_t len, size_t *pos) {
     ptrdiff_t nl = parser_find(p, buf, len, '\n');
     if (nl < 0) {
-        if (len > RESP_INLINE_MAX)
-            return parser_fail(p, "Protocol error: too big inline request");
+        if (len > RESP_INLINE_MAX) return parser_fail(p, "Protocol error: too big inline request");
         return RESP_NEED_MORE;
     }
     size_t qlen = (size_t)nl, eol = 1;
@@ -151,8 +134,7 @@ static resp_status parse_inline(resp_parser *p, const char *buf, size_t len, siz
     }
     int argc = 0;
     sstr *argv = cfgfile_split_args(buf, qlen, &argc);
-    if (!argv)
-        return parser_fail(p, "Protocol error: unbalanced quotes in request");
+    if (!argv) return parser_fail(p, "Protocol error: unbalanced quotes in request");
     parser_clear_scan(p);
     *pos = qlen + eol;
     /* Move the arguments into our own array so every argv we hand out is
@@ -169,8 +151,7 @@ static resp_status parse_inline(resp_parser *p, const char *buf, size_t len, siz
 /* ---- multibulk requests ---- */
 
 static resp_status parse_count(resp_parser *p, const char *buf, size_t len, const resp_limits *lim,
-                               size_t *pos)
-{
+                               size_t *pos) {
     ptrdiff_t nl = parser_find(p, buf, len, '\r');
     if (nl < 0) {
         if (len > RESP_INLINE_MAX)
@@ -186,26 +167,22 @@ static resp_status parse_count(resp_parser *p, const char *buf, size_t len, cons
         return parser_fail(p, "Protocol error: unauthenticated multibulk length");
     parser_clear_scan(p);
     *pos = (size_t)nl + 2;
-    if (ll <= 0)
-        return RESP_OK;
+    if (ll <= 0) return RESP_OK;
     p->mbulk_left = ll;
     return RESP_NEED_MORE;
 }
 
 /* Parses a "$len\r\n" header starting at buf[0]; *used = bytes it takes. */
 static resp_status parse_bulk_header(resp_parser *p, const char *buf, size_t len,
-                                     const resp_limits *lim, size_t *used)
-{
+                                     const resp_limits *lim, size_t *used) {
     ptrdiff_t nl = parser_find(p, buf, len, '\r');
     if (nl < 0) {
         if (len > RESP_INLINE_MAX)
             return parser_fail(p, "Protocol error: too big bulk count string");
         return RESP_NEED_MORE;
     }
-    if ((size_t)nl + 2 > len)
-        return RESP_NEED_MORE;
-    if (buf[0] != '$')
-        return parser_fail(p, "Protocol error: expected '$', got '%c'", buf[0]);
+    if ((size_t)nl + 2 > len) return RESP_NEED_MORE;
+    if (buf[0] != '$') return parser_fail(p, "Protocol error: expected '$', got '%c'", buf[0]);
     long long ll;
     if (!parse_ll(buf + 1, (size_t)nl - 1, &ll) || ll < 0 || ll > lim->max_bulk_len)
         return parser_fail(p, "Protocol error: invalid bulk length");
@@ -217,8 +194,7 @@ static resp_status parse_bulk_header(resp_parser *p, const char *buf, size_t len
     return RESP_OK;
 }
 
-static void parser_arg_done(resp_parser *p, sstr arg)
-{
+static void parser_arg_done(resp_parser *p, sstr arg) {
     parser_push_arg(p, arg);
     p->mbulk_left--;
     p->bulk_len = -1;
@@ -226,8 +202,7 @@ static void parser_arg_done(resp_parser *p, sstr arg)
 
 /* Continues a big argument: copies what the buffer holds, then takes the
  * two bytes that follow the payload. */
-static resp_status parse_big_body(resp_parser *p, const char *buf, size_t len, size_t *pos)
-{
+static resp_status parse_big_body(resp_parser *p, const char *buf, size_t len, size_t *pos) {
     size_t have = sstr_len(p->big);
     size_t missing = (size_t)p->bulk_len - have;
     size_t avail = len - *pos;
@@ -237,8 +212,7 @@ static resp_status parse_big_body(resp_parser *p, const char *buf, size_t len, s
         sstr_set_len(p->big, have + n);
         *pos += n;
     }
-    if (n < missing || len - *pos < 2)
-        return RESP_NEED_MORE;
+    if (n < missing || len - *pos < 2) return RESP_NEED_MORE;
     *pos += 2;
     sstr arg = p->big;
     p->big = NULL;
@@ -246,10 +220,8 @@ static resp_status parse_big_body(resp_parser *p, const char *buf, size_t len, s
     return RESP_OK;
 }
 
-static resp_status parse_bulk_body(resp_parser *p, const char *buf, size_t len, size_t *pos)
-{
-    if (p->big)
-        return parse_big_body(p, buf, len, pos);
+static resp_status parse_bulk_body(resp_parser *p, const char *buf, size_t len, size_t *pos) {
+    if (p->big) return parse_big_body(p, buf, len, pos);
     size_t blen = (size_t)p->bulk_len;
     size_t avail = len - *pos;
     if (avail >= blen + 2) {
@@ -267,53 +239,44 @@ static resp_status parse_bulk_body(resp_parser *p, const char *buf, size_t len, 
 }
 
 static resp_status parse_multibulk(resp_parser *p, const char *buf, size_t len,
-                                   const resp_limits *lim, size_t *pos)
-{
+                                   const resp_limits *lim, size_t *pos) {
     resp_status st;
     if (p->mbulk_left == 0) {
         st = parse_count(p, buf, len, lim, pos);
-        if (st != RESP_NEED_MORE || p->mbulk_left == 0)
-            return st;
+        if (st != RESP_NEED_MORE || p->mbulk_left == 0) return st;
     }
     while (p->mbulk_left > 0) {
         if (p->bulk_len < 0) {
             size_t used = 0;
             st = parse_bulk_header(p, buf + *pos, len - *pos, lim, &used);
-            if (st != RESP_OK)
-                return st;
+            if (st != RESP_OK) return st;
             *pos += used;
         }
         st = parse_bulk_body(p, buf, len, pos);
-        if (st != RESP_OK)
-            return st;
+        if (st != RESP_OK) return st;
     }
     return RESP_OK;
 }
 
 resp_status resp_parse(resp_parser *p, const char *buf, size_t len, const resp_limits *lim,
-                       size_t *consumed)
-{
+                       size_t *consumed) {
     size_t pos = 0;
     *consumed = 0;
-    if (p->error[0])
-        return RESP_ERROR;
+    if (p->error[0]) return RESP_ERROR;
     if (p->ready) /* the previous command was not taken: drop it */
         resp_parser_reset(p);
     if (p->kind == 0) {
-        if (len == 0)
-            return RESP_NEED_MORE;
+        if (len == 0) return RESP_NEED_MORE;
         p->kind = buf[0] == '*' ? '*' : 'i';
     }
-    resp_status st = p->kind == '*' ? parse_multibulk(p, buf, len, lim, &pos)
-                                    : parse_inline(p, buf, len, &pos);
+    resp_status st =
+        p->kind == '*' ? parse_multibulk(p, buf, len, lim, &pos) : parse_inline(p, buf, len, &pos);
     *consumed = pos;
-    if (st == RESP_OK)
-        p->ready = 1;
+    if (st == RESP_OK) p->ready = 1;
     return st;
 }
 
-sstr *resp_parser_take_args(resp_parser *p, int *argc)
-{
+sstr *resp_parser_take_args(resp_parser *p, int *argc) {
     if (!p->ready) {
         *argc = 0;
         return NULL;
@@ -326,31 +289,24 @@ sstr *resp_parser_take_args(resp_parser *p, int *argc)
     return argv;
 }
 
-char *resp_parser_big_arg(resp_parser *p, size_t *room)
-{
-    if (!p->big || p->error[0])
-        return NULL;
+char *resp_parser_big_arg(resp_parser *p, size_t *room) {
+    if (!p->big || p->error[0]) return NULL;
     size_t have = sstr_len(p->big);
-    if (have >= (size_t)p->bulk_len)
-        return NULL; /* only the trailing CRLF is missing */
+    if (have >= (size_t)p->bulk_len) return NULL; /* only the trailing CRLF is missing */
     *room = (size_t)p->bulk_len - have;
     return p->big + have;
 }
 
-void resp_parser_big_arg_filled(resp_parser *p, size_t n)
-{
+void resp_parser_big_arg_filled(resp_parser *p, size_t n) {
     size_t room;
-    if (!resp_parser_big_arg(p, &room))
-        return;
-    if (n > room)
-        n = room; /* a caller bug; never run past the argument */
+    if (!resp_parser_big_arg(p, &room)) return;
+    if (n > room) n = room; /* a caller bug; never run past the argument */
     sstr_set_len(p->big, sstr_len(p->big) + n);
 }
 
 /* ---- reply writer ---- */
 
-static void add_prefixed_ll(sbuf *b, char prefix, long long v)
-{
+static void add_prefixed_ll(sbuf *b, char prefix, long long v) {
     char num[32];
     int n = util_ll_to_str(num, sizeof(num), v);
     sbuf_reserve(b, (size_t)n + 3);
@@ -359,8 +315,7 @@ static void add_prefixed_ll(sbuf *b, char prefix, long long v)
     sbuf_append(b, "\r\n", 2);
 }
 
-void resp_add_simple(sbuf *b, const char *s)
-{
+void resp_add_simple(sbuf *b, const char *s) {
     size_t n = strlen(s);
     sbuf_reserve(b, n + 3);
     sbuf_append_char(b, '+');
@@ -368,8 +323,7 @@ void resp_add_simple(sbuf *b, const char *s)
     sbuf_append(b, "\r\n", 2);
 }
 
-void resp_add_error(sbuf *b, const char *msg)
-{
+void resp_add_error(sbuf *b, const char *msg) {
     size_t n = strlen(msg);
     sbuf_append_char(b, '-');
     size_t start = b->len;
@@ -377,13 +331,11 @@ void resp_add_error(sbuf *b, const char *msg)
     /* A newline inside the message would end the reply early and desync
      * the client, so it is flattened as Redis does. */
     for (size_t i = start; i < start + n; i++)
-        if (b->data[i] == '\r' || b->data[i] == '\n')
-            b->data[i] = ' ';
+        if (b->data[i] == '\r' || b->data[i] == '\n') b->data[i] = ' ';
     sbuf_append(b, "\r\n", 2);
 }
 
-void resp_add_errorf(sbuf *b, const char *fmt, ...)
-{
+void resp_add_errorf(sbuf *b, const char *fmt, ...) {
     sbuf tmp = SBUF_INIT;
     va_list ap;
     va_start(ap, fmt);
@@ -393,64 +345,54 @@ void resp_add_errorf(sbuf *b, const char *fmt, ...)
     sbuf_free(&tmp);
 }
 
-void resp_add_int(sbuf *b, long long v)
-{
+void resp_add_int(sbuf *b, long long v) {
     add_prefixed_ll(b, ':', v);
 }
 
-void resp_add_bulk(sbuf *b, const void *p, size_t len)
-{
+void resp_add_bulk(sbuf *b, const void *p, size_t len) {
     add_prefixed_ll(b, '$', (long long)len);
     sbuf_reserve(b, len + 2);
     sbuf_append(b, p, len);
     sbuf_append(b, "\r\n", 2);
 }
 
-void resp_add_bulk_cstr(sbuf *b, const char *s)
-{
+void resp_add_bulk_cstr(sbuf *b, const char *s) {
     if (!s)
         resp_add_null(b);
     else
         resp_add_bulk(b, s, strlen(s));
 }
 
-void resp_add_bulk_ll(sbuf *b, long long v)
-{
+void resp_add_bulk_ll(sbuf *b, long long v) {
     char num[32];
     int n = util_ll_to_str(num, sizeof(num), v);
     resp_add_bulk(b, num, (size_t)n);
 }
 
-void resp_add_null(sbuf *b)
-{
+void resp_add_null(sbuf *b) {
     sbuf_append(b, "$-1\r\n", 5);
 }
 
-void resp_add_null_array(sbuf *b)
-{
+void resp_add_null_array(sbuf *b) {
     sbuf_append(b, "*-1\r\n", 5);
 }
 
-void resp_add_array(sbuf *b, long long n)
-{
+void resp_add_array(sbuf *b, long long n) {
     add_prefixed_ll(b, '*', n);
 }
 
-void resp_add_map(sbuf *b, long long n, int resp3)
-{
+void resp_add_map(sbuf *b, long long n, int resp3) {
     if (resp3)
         add_prefixed_ll(b, '%', n);
     else
         add_prefixed_ll(b, '*', n * 2);
 }
 
-void resp_add_set(sbuf *b, long long n, int resp3)
-{
+void resp_add_set(sbuf *b, long long n, int resp3) {
     add_prefixed_ll(b, resp3 ? '~' : '*', n);
 }
 
-void resp_add_double(sbuf *b, double d, int resp3)
-{
+void resp_add_double(sbuf *b, double d, int resp3) {
     char num[64];
     int n;
     if (isinf(d)) {
@@ -468,8 +410,7 @@ void resp_add_double(sbuf *b, double d, int resp3)
     sbuf_append(b, "\r\n", 2);
 }
 
-void resp_add_verbatim(sbuf *b, const char *p, size_t len, const char *ext, int resp3)
-{
+void resp_add_verbatim(sbuf *b, const char *p, size_t len, const char *ext, int resp3) {
     if (!resp3) {
         resp_add_bulk(b, p, len);
         return;

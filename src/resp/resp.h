@@ -45,12 +45,12 @@ typedef struct resp_parser {
     long long bulk_len;   /* -1: waiting for a $ header */
     sstr *argv;           /* owned until taken */
     int argc, argv_cap;
-    sstr big;             /* owned: a big argument being filled directly */
+    sstr big; /* owned: a big argument being filled directly */
     char error[128];
     /* Added by the parser's implementation (private): */
-    size_t scan;          /* bytes of the pending header already searched */
-    int scan_blocked;     /* a NUL came first: the terminator is never found */
-    int ready;            /* RESP_OK returned, arguments not taken yet */
+    size_t scan;      /* bytes of the pending header already searched */
+    int scan_blocked; /* a NUL came first: the terminator is never found */
+    int ready;        /* RESP_OK returned, arguments not taken yet */
 } resp_parser;
 
 void resp_parser_init(resp_parser *p);
@@ -82,19 +82,19 @@ char *resp_parser_big_arg(resp_parser *p, size_t *room);
 void resp_parser_big_arg_filled(resp_parser *p, size_t n);
 
 /* ---- Reply writer (RESP2 unless noted). Appends to an sbuf. ---- */
-void resp_add_simple(sbuf *b, const char *s);            /* +s\r\n */
-void resp_add_error(sbuf *b, const char *msg);           /* -msg\r\n; '\r','\n' become ' ' */
+void resp_add_simple(sbuf *b, const char *s);  /* +s\r\n */
+void resp_add_error(sbuf *b, const char *msg); /* -msg\r\n; '\r','\n' become ' ' */
 void resp_add_errorf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void resp_add_int(sbuf *b, long long v);                 /* :v\r\n */
-void resp_add_bulk(sbuf *b, const void *p, size_t len);  /* $len\r\n...\r\n */
+void resp_add_int(sbuf *b, long long v);                /* :v\r\n */
+void resp_add_bulk(sbuf *b, const void *p, size_t len); /* $len\r\n...\r\n */
 void resp_add_bulk_cstr(sbuf *b, const char *s);
 void resp_add_bulk_ll(sbuf *b, long long v);
-void resp_add_null(sbuf *b);                             /* $-1\r\n */
-void resp_add_null_array(sbuf *b);                       /* *-1\r\n */
-void resp_add_array(sbuf *b, long long n);               /* *n\r\n */
-void resp_add_map(sbuf *b, long long n, int resp3);      /* %n or *2n */
-void resp_add_set(sbuf *b, long long n, int resp3);      /* ~n or *n (added) */
-void resp_add_double(sbuf *b, double d, int resp3);      /* bulk "%.17g" or ,d */
+void resp_add_null(sbuf *b);                        /* $-1\r\n */
+void resp_add_null_array(sbuf *b);                  /* *-1\r\n */
+void resp_add_array(sbuf *b, long long n);          /* *n\r\n */
+void resp_add_map(sbuf *b, long long n, int resp3); /* %n or *2n */
+void resp_add_set(sbuf *b, long long n, int resp3); /* ~n or *n (added) */
+void resp_add_double(sbuf *b, double d, int resp3); /* bulk "%.17g" or ,d */
 void resp_add_verbatim(sbuf *b, const char *p, size_t len, const char *ext, int resp3);
 
 #endif

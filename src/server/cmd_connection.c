@@ -17,7 +17,8 @@
 static int secret_equal(const char *a, size_t alen, const char *b, size_t blen) {
     unsigned char diff = (unsigned char)(alen != blen);
     size_t n = alen < blen ? alen : blen;
-    for (size_t i = 0; i < n; i++) diff |= (unsigned char)(a[i] ^ b[i]);
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)(a[i] ^ b[i]);
     return diff == 0;
 }
 
@@ -29,12 +30,16 @@ static void ping_command(client *c) {
     if ((c->flags & CLIENT_PUBSUB) && c->resp == 2) {
         add_reply_array(c, 2);
         add_reply_bulk_cstr(c, "pong");
-        if (c->argc == 1) add_reply_bulk_cstr(c, "");
-        else add_reply_bulk_sstr(c, c->argv[1]);
+        if (c->argc == 1)
+            add_reply_bulk_cstr(c, "");
+        else
+            add_reply_bulk_sstr(c, c->argv[1]);
         return;
     }
-    if (c->argc == 1) add_reply_simple(c, "PONG");
-    else add_reply_bulk_sstr(c, c->argv[1]);
+    if (c->argc == 1)
+        add_reply_simple(c, "PONG");
+    else
+        add_reply_bulk_sstr(c, c->argv[1]);
 }
 
 static void echo_command(client *c) {
@@ -185,8 +190,10 @@ static void client_setname_command(client *c) {
 }
 
 static void client_getname_command(client *c) {
-    if (c->name) add_reply_bulk_sstr(c, c->name);
-    else add_reply_null(c);
+    if (c->name)
+        add_reply_bulk_sstr(c, c->name);
+    else
+        add_reply_null(c);
 }
 
 static void client_info_command(client *c) {
@@ -237,7 +244,8 @@ static void client_list_command(client *c) {
         if (type && client_type_matches(o, type) != 1) continue;
         if (ids) {
             int found = 0;
-            for (int i = 0; i < nids; i++) found |= ids[i] == o->id;
+            for (int i = 0; i < nids; i++)
+                found |= ids[i] == o->id;
             if (!found) continue;
         }
         client_info_string(o, &out);
@@ -283,8 +291,10 @@ static int parse_kill_filter(client *c, kill_filter *f) {
         } else if (arg_is(c, i, "user")) {
             f->user = v;
         } else if (arg_is(c, i, "skipme")) {
-            if (!strcasecmp(v, "yes")) f->skipme = 1;
-            else if (!strcasecmp(v, "no")) f->skipme = 0;
+            if (!strcasecmp(v, "yes"))
+                f->skipme = 1;
+            else if (!strcasecmp(v, "no"))
+                f->skipme = 0;
             else {
                 add_reply_syntax_error(c);
                 return -1;
@@ -313,8 +323,10 @@ static void client_kill_command(client *c) {
         for (client *o = c->srv->clients; o; o = o->next) {
             if (!strcmp(o->addr, c->argv[2])) {
                 add_reply_ok(c);
-                if (o == c) c->flags |= CLIENT_CLOSE_AFTER_REPLY;
-                else client_free_async(o);
+                if (o == c)
+                    c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+                else
+                    client_free_async(o);
                 return;
             }
         }
@@ -327,8 +339,10 @@ static void client_kill_command(client *c) {
     int kill_self = 0;
     for (client *o = c->srv->clients; o; o = o->next) {
         if (!kill_matches(c, o, &f)) continue;
-        if (o == c) kill_self = 1;
-        else client_free_async(o);
+        if (o == c)
+            kill_self = 1;
+        else
+            client_free_async(o);
         killed++;
     }
     add_reply_int(c, killed);
@@ -356,7 +370,8 @@ static void client_help_command(client *c) {
         "    Print this help.",
     };
     add_reply_array(c, sizeof(lines) / sizeof(lines[0]));
-    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) add_reply_simple(c, lines[i]);
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        add_reply_simple(c, lines[i]);
 }
 
 #define CONN_FLAGS (CMD_NOSCRIPT | CMD_LOADING | CMD_STALE)
@@ -380,12 +395,15 @@ static const command client_subcommands[] = {
 };
 
 const command cmds_connection[] = {
-    {"ping", ping_command, -1, CMD_FAST, 0, 0, 0, "connection", "Returns the server's liveliness "
-     "response.", "1.0.0", NULL},
-    {"echo", echo_command, 2, CMD_FAST, 0, 0, 0, "connection", "Returns the given string.",
+    {"ping", ping_command, -1, CMD_FAST, 0, 0, 0, "connection",
+     "Returns the server's liveliness "
+     "response.",
      "1.0.0", NULL},
-    {"quit", quit_command, -1, CMD_ALLOW_BUSY | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE |
-     CMD_FAST | CMD_NO_AUTH, 0, 0, 0, "connection", "Closes the connection.", "1.0.0", NULL},
+    {"echo", echo_command, 2, CMD_FAST, 0, 0, 0, "connection", "Returns the given string.", "1.0.0",
+     NULL},
+    {"quit", quit_command, -1,
+     CMD_ALLOW_BUSY | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH, 0, 0, 0,
+     "connection", "Closes the connection.", "1.0.0", NULL},
     {"hello", hello_command, -1, CONN_FLAGS | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY, 0, 0, 0,
      "connection", "Handshakes with the Redis server.", "6.0.0", NULL},
     {"auth", auth_command, -2, CONN_FLAGS | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY, 0, 0, 0,

@@ -29,10 +29,14 @@
 
 static void human_bytes(char *buf, size_t len, long long n) {
     double d = (double)n;
-    if (n < 1024) snprintf(buf, len, "%lldB", n);
-    else if (n < 1024 * 1024) snprintf(buf, len, "%.2fK", d / 1024);
-    else if (n < 1024LL * 1024 * 1024) snprintf(buf, len, "%.2fM", d / (1024 * 1024));
-    else snprintf(buf, len, "%.2fG", d / (1024.0 * 1024 * 1024));
+    if (n < 1024)
+        snprintf(buf, len, "%lldB", n);
+    else if (n < 1024 * 1024)
+        snprintf(buf, len, "%.2fK", d / 1024);
+    else if (n < 1024LL * 1024 * 1024)
+        snprintf(buf, len, "%.2fM", d / (1024 * 1024));
+    else
+        snprintf(buf, len, "%.2fG", d / (1024.0 * 1024 * 1024));
 }
 
 static long long rss_bytes(void) {
@@ -73,8 +77,7 @@ static void info_clients(server *srv, sbuf *o) {
                  "maxclients:%d\r\nclient_recent_max_input_buffer:%zu\r\n"
                  "client_recent_max_output_buffer:%zu\r\nblocked_clients:%lld\r\n"
                  "tracking_clients:0\r\nclients_in_timeout_table:0\r\npubsub_clients:%lld\r\n",
-                 srv->nclients, srv->cfg->maxclients, max_in, max_out, blocking_count(srv),
-                 pubsub);
+                 srv->nclients, srv->cfg->maxclients, max_in, max_out, blocking_count(srv), pubsub);
 }
 
 static void info_memory(server *srv, sbuf *o) {
@@ -148,7 +151,7 @@ static void info_cpu(sbuf *o) {
 static void info_tls(server *srv, sbuf *o) {
     sbuf_appendf(o, "# TLS\r\ntls_enabled:%d\r\ntls_port:%d\r\ntls_auth_clients:%s\r\n",
                  srv->tls != NULL, srv->cfg->tls_port,
-                 srv->cfg->tls_auth_clients == TLS_AUTH_YES       ? "yes"
+                 srv->cfg->tls_auth_clients == TLS_AUTH_YES        ? "yes"
                  : srv->cfg->tls_auth_clients == TLS_AUTH_OPTIONAL ? "optional"
                                                                    : "no");
     if (srv->tls) tls_ctx_info(srv->tls, "tls_", o);
@@ -173,21 +176,30 @@ typedef struct info_section {
 } info_section;
 
 static const info_section sections[] = {
-    {"server", 1}, {"clients", 1}, {"memory", 1}, {"persistence", 1}, {"stats", 1},
-    {"replication", 1}, {"cpu", 1}, {"tls", 1}, {"commandstats", 0}, {"keyspace", 1},
+    {"server", 1},      {"clients", 1}, {"memory", 1}, {"persistence", 1},  {"stats", 1},
+    {"replication", 1}, {"cpu", 1},     {"tls", 1},    {"commandstats", 0}, {"keyspace", 1},
 };
 
 static void info_append_section(server *srv, const char *name, sbuf *o) {
     if (o->len) sbuf_append_str(o, "\r\n");
-    if (!strcmp(name, "server")) info_server(srv, o);
-    else if (!strcmp(name, "clients")) info_clients(srv, o);
-    else if (!strcmp(name, "memory")) info_memory(srv, o);
-    else if (!strcmp(name, "persistence")) info_persistence(srv, o);
-    else if (!strcmp(name, "stats")) info_stats(srv, o);
-    else if (!strcmp(name, "replication")) info_replication(srv, o);
-    else if (!strcmp(name, "cpu")) info_cpu(o);
-    else if (!strcmp(name, "tls")) info_tls(srv, o);
-    else if (!strcmp(name, "keyspace")) info_keyspace(srv, o);
+    if (!strcmp(name, "server"))
+        info_server(srv, o);
+    else if (!strcmp(name, "clients"))
+        info_clients(srv, o);
+    else if (!strcmp(name, "memory"))
+        info_memory(srv, o);
+    else if (!strcmp(name, "persistence"))
+        info_persistence(srv, o);
+    else if (!strcmp(name, "stats"))
+        info_stats(srv, o);
+    else if (!strcmp(name, "replication"))
+        info_replication(srv, o);
+    else if (!strcmp(name, "cpu"))
+        info_cpu(o);
+    else if (!strcmp(name, "tls"))
+        info_tls(srv, o);
+    else if (!strcmp(name, "keyspace"))
+        info_keyspace(srv, o);
     else if (!strcmp(name, "commandstats")) {
         sbuf_append_str(o, "# Commandstats\r\n");
         commands_info_stats(srv, o);
@@ -339,9 +351,9 @@ const command cmds_server[] = {
      "Returns the server time.", "2.6.0", NULL},
     {"swapdb", swapdb_command, 3, CMD_WRITE | CMD_FAST, 0, 0, 0, "server",
      "Swaps two Redis databases.", "4.0.0", NULL},
-    {"shutdown", shutdown_command, -1, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE |
-     CMD_NO_MULTI | CMD_ALLOW_BUSY, 0, 0, 0, "server",
-     "Synchronously saves the database(s) to disk and shuts down the Redis server.", "1.0.0",
-     NULL},
+    {"shutdown", shutdown_command, -1,
+     CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_MULTI | CMD_ALLOW_BUSY, 0, 0, 0,
+     "server", "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+     "1.0.0", NULL},
     {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL},
 };

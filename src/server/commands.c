@@ -27,11 +27,11 @@
 #include "t_zset.h"
 
 static const command *family_tables[] = {
-    cmds_string, cmds_keys, cmds_connection, cmds_server, cmds_pubsub, cmds_multi, cmds_set,
-    cmds_hash, cmds_list, cmds_zset,
+    cmds_string, cmds_keys, cmds_connection, cmds_server, cmds_pubsub,
+    cmds_multi,  cmds_set,  cmds_hash,       cmds_list,   cmds_zset,
 };
 
-#define ENTRY_OF(cmdp) ((command_entry *)((char *)(cmdp) - offsetof(command_entry, cmd)))
+#define ENTRY_OF(cmdp) ((command_entry *)((char *)(cmdp)-offsetof(command_entry, cmd)))
 
 static uint64_t hash_nocase_cstr(const void *key) {
     const char *s = key;
@@ -49,8 +49,10 @@ static command_entry *entry_create(const command *src, const command_entry *pare
     command_entry *e = sk_calloc(1, sizeof(*e));
     e->cmd = *src;
     e->parent = parent;
-    if (parent) snprintf(e->fullname, sizeof(e->fullname), "%s|%s", parent->cmd.name, src->name);
-    else snprintf(e->fullname, sizeof(e->fullname), "%s", src->name);
+    if (parent)
+        snprintf(e->fullname, sizeof(e->fullname), "%s|%s", parent->cmd.name, src->name);
+    else
+        snprintf(e->fullname, sizeof(e->fullname), "%s", src->name);
     if (src->subcommands) {
         e->subs = dict_create(&command_dict_type);
         for (const command *s = src->subcommands; s->name; s++) {
@@ -67,7 +69,8 @@ static void entry_free(void *p) {
         dict_iter it;
         dict_iter_init(&it, e->subs, 0);
         dict_entry *de;
-        while ((de = dict_iter_next(&it))) entry_free(de->v.val);
+        while ((de = dict_iter_next(&it)))
+            entry_free(de->v.val);
         dict_iter_release(&it);
         dict_release(e->subs);
     }
@@ -92,7 +95,8 @@ void commands_free(server *srv) {
     dict_iter it;
     dict_iter_init(&it, srv->commands, 0);
     dict_entry *de;
-    while ((de = dict_iter_next(&it))) entry_free(de->v.val);
+    while ((de = dict_iter_next(&it)))
+        entry_free(de->v.val);
     dict_iter_release(&it);
     dict_release(srv->commands);
     srv->commands = NULL;
@@ -149,9 +153,9 @@ static void reply_unknown_command(client *c) {
     size_t used = 0;
     args[0] = '\0';
     for (int i = 1; i < c->argc && used < sizeof(args) - 128; i++) {
-        int n = snprintf(args + used, sizeof(args) - used, "'%.*s' ",
-                         (int)(sstr_len(c->argv[i]) > 100 ? 100 : sstr_len(c->argv[i])),
-                         c->argv[i]);
+        int n =
+            snprintf(args + used, sizeof(args) - used, "'%.*s' ",
+                     (int)(sstr_len(c->argv[i]) > 100 ? 100 : sstr_len(c->argv[i])), c->argv[i]);
         if (n < 0) break;
         used += (size_t)n;
     }
@@ -184,8 +188,8 @@ static int resolve_command(client *c) {
             for (; c->cmd->name[i] && i < sizeof(upper) - 1; i++)
                 upper[i] = (char)toupper((unsigned char)c->cmd->name[i]);
             upper[i] = '\0';
-            snprintf(msg, sizeof(msg), "ERR unknown subcommand '%.128s'. Try %s HELP.",
-                     c->argv[1], upper);
+            snprintf(msg, sizeof(msg), "ERR unknown subcommand '%.128s'. Try %s HELP.", c->argv[1],
+                     upper);
             for (char *p = msg; *p; p++)
                 if (*p == '\r' || *p == '\n') *p = ' ';
             c->cmd = NULL;
@@ -220,8 +224,7 @@ void command_process(client *c) {
         reject(c, "NOAUTH Authentication required.");
         return;
     }
-    if ((c->flags & CLIENT_PUBSUB) && c->resp == 2 &&
-        !pubsub_command_allowed_in_context(cmd)) {
+    if ((c->flags & CLIENT_PUBSUB) && c->resp == 2 && !pubsub_command_allowed_in_context(cmd)) {
         char msg[256];
         snprintf(msg, sizeof(msg),
                  "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
@@ -250,11 +253,20 @@ static void add_flag_list(client *c, int flags) {
         int bit;
         const char *name;
     } names[] = {
-        {CMD_WRITE, "write"},       {CMD_READONLY, "readonly"}, {CMD_DENYOOM, "denyoom"},
-        {CMD_ADMIN, "admin"},       {CMD_PUBSUB, "pubsub"},     {CMD_NOSCRIPT, "noscript"},
-        {CMD_BLOCKING, "blocking"}, {CMD_LOADING, "loading"},   {CMD_STALE, "stale"},
-        {CMD_NO_AUTH, "no_auth"},   {CMD_FAST, "fast"},         {CMD_NO_MULTI, "no_multi"},
-        {CMD_ALLOW_BUSY, "allow_busy"}, {CMD_MAY_REPLICATE, "may_replicate"},
+        {CMD_WRITE, "write"},
+        {CMD_READONLY, "readonly"},
+        {CMD_DENYOOM, "denyoom"},
+        {CMD_ADMIN, "admin"},
+        {CMD_PUBSUB, "pubsub"},
+        {CMD_NOSCRIPT, "noscript"},
+        {CMD_BLOCKING, "blocking"},
+        {CMD_LOADING, "loading"},
+        {CMD_STALE, "stale"},
+        {CMD_NO_AUTH, "no_auth"},
+        {CMD_FAST, "fast"},
+        {CMD_NO_MULTI, "no_multi"},
+        {CMD_ALLOW_BUSY, "allow_busy"},
+        {CMD_MAY_REPLICATE, "may_replicate"},
     };
     size_t h = add_reply_deferred_len(c);
     long long n = 0;
@@ -305,10 +317,18 @@ static void add_acl_categories(client *c, const command *cmd) {
     static const struct {
         const char *group, *category;
     } by_group[] = {
-        {"string", "@string"},         {"generic", "@keyspace"},   {"list", "@list"},
-        {"hash", "@hash"},             {"set", "@set"},            {"sorted-set", "@sortedset"},
-        {"stream", "@stream"},         {"pubsub", "@pubsub"},      {"transactions", "@transaction"},
-        {"connection", "@connection"}, {"hyperloglog", "@hyperloglog"}, {"geo", "@geo"},
+        {"string", "@string"},
+        {"generic", "@keyspace"},
+        {"list", "@list"},
+        {"hash", "@hash"},
+        {"set", "@set"},
+        {"sorted-set", "@sortedset"},
+        {"stream", "@stream"},
+        {"pubsub", "@pubsub"},
+        {"transactions", "@transaction"},
+        {"connection", "@connection"},
+        {"hyperloglog", "@hyperloglog"},
+        {"geo", "@geo"},
         {"bitmap", "@bitmap"},
     };
     const char *cats[8];
@@ -324,7 +344,8 @@ static void add_acl_categories(client *c, const command *cmd) {
     if (cmd->flags & CMD_BLOCKING) cats[n++] = "@blocking";
     cats[n++] = (cmd->flags & CMD_FAST) ? "@fast" : "@slow";
     add_reply_array(c, n);
-    for (int i = 0; i < n; i++) add_reply_simple(c, cats[i]);
+    for (int i = 0; i < n; i++)
+        add_reply_simple(c, cats[i]);
 }
 
 static void add_command_info(client *c, const command *cmd) {
@@ -347,7 +368,8 @@ static void add_command_info(client *c, const command *cmd) {
     dict_iter it;
     dict_iter_init(&it, e->subs, 0);
     dict_entry *de;
-    while ((de = dict_iter_next(&it))) add_command_info(c, &((command_entry *)de->v.val)->cmd);
+    while ((de = dict_iter_next(&it)))
+        add_command_info(c, &((command_entry *)de->v.val)->cmd);
     dict_iter_release(&it);
 }
 
@@ -368,7 +390,8 @@ static void add_command_docs(client *c, const command *cmd) {
         dict_iter it;
         dict_iter_init(&it, e->subs, 0);
         dict_entry *de;
-        while ((de = dict_iter_next(&it))) add_command_docs(c, &((command_entry *)de->v.val)->cmd);
+        while ((de = dict_iter_next(&it)))
+            add_command_docs(c, &((command_entry *)de->v.val)->cmd);
         dict_iter_release(&it);
     }
 }
@@ -391,7 +414,8 @@ static void command_all(client *c) {
     dict_iter it;
     dict_iter_init(&it, c->srv->commands, 0);
     dict_entry *de;
-    while ((de = dict_iter_next(&it))) add_command_info(c, &((command_entry *)de->v.val)->cmd);
+    while ((de = dict_iter_next(&it)))
+        add_command_info(c, &((command_entry *)de->v.val)->cmd);
     dict_iter_release(&it);
 }
 
@@ -411,8 +435,10 @@ void command_info_command(client *c) {
     add_reply_array(c, c->argc - 2);
     for (int i = 2; i < c->argc; i++) {
         const command *cmd = lookup_by_fullname(c->srv, c->argv[i]);
-        if (cmd) add_command_info(c, cmd);
-        else add_reply_null_array(c);
+        if (cmd)
+            add_command_info(c, cmd);
+        else
+            add_reply_null_array(c);
     }
 }
 
@@ -499,7 +525,8 @@ void command_help_command(client *c) {
         "    Print this help.",
     };
     add_reply_array(c, sizeof(lines) / sizeof(lines[0]));
-    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) add_reply_simple(c, lines[i]);
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        add_reply_simple(c, lines[i]);
 }
 
 typedef void entry_visit_fn(command_entry *e, void *priv);
@@ -521,11 +548,11 @@ static void append_entry_stats(command_entry *e, void *priv) {
     sbuf *out = priv;
     if (!e->calls && !e->rejected && !e->failed) return;
     sbuf_appendf(out,
-                     "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,"
-                     "failed_calls=%llu\r\n",
-                     e->fullname, (unsigned long long)e->calls, (unsigned long long)e->usec,
-                     e->calls ? (double)e->usec / (double)e->calls : 0.0,
-                     (unsigned long long)e->rejected, (unsigned long long)e->failed);
+                 "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,"
+                 "failed_calls=%llu\r\n",
+                 e->fullname, (unsigned long long)e->calls, (unsigned long long)e->usec,
+                 e->calls ? (double)e->usec / (double)e->calls : 0.0,
+                 (unsigned long long)e->rejected, (unsigned long long)e->failed);
 }
 
 /* INFO commandstats lines. */

@@ -6,9 +6,9 @@
 #include "server.h"
 
 typedef struct command_entry {
-    command cmd;                         /* copy of the family's entry */
+    command cmd;                        /* copy of the family's entry */
     const struct command_entry *parent; /* borrowed; NULL for top level */
-    dict *subs;                          /* owned: name -> command_entry, or NULL */
+    dict *subs;                         /* owned: name -> command_entry, or NULL */
     char fullname[64];
     uint64_t calls, usec, failed, rejected;
 } command_entry;

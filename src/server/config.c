@@ -58,7 +58,8 @@ struct directive {
 #define OFF(f) offsetof(server_config, f)
 
 /* List directives keep their count right after the array pointer. */
-_Static_assert(offsetof(server_config, bind_count) == offsetof(server_config, bind) + sizeof(char **),
+_Static_assert(offsetof(server_config, bind_count) ==
+                   offsetof(server_config, bind) + sizeof(char **),
                "bind_count must follow bind");
 _Static_assert(offsetof(server_config, tls_allowed_names_count) ==
                    offsetof(server_config, tls_allowed_names) + sizeof(char **),
@@ -72,23 +73,28 @@ static const enum_name loglevels[] = {{"debug", LOG_DEBUG},
                                       {"notice", LOG_NOTICE},
                                       {"warning", LOG_WARNING},
                                       {NULL, 0}};
-static const enum_name maxmemory_policies[] = {
-    {"volatile-lru", MAXMEMORY_VOLATILE_LRU}, {"volatile-lfu", MAXMEMORY_VOLATILE_LFU},
-    {"volatile-random", MAXMEMORY_VOLATILE_RANDOM}, {"volatile-ttl", MAXMEMORY_VOLATILE_TTL},
-    {"allkeys-lru", MAXMEMORY_ALLKEYS_LRU}, {"allkeys-lfu", MAXMEMORY_ALLKEYS_LFU},
-    {"allkeys-random", MAXMEMORY_ALLKEYS_RANDOM}, {"noeviction", MAXMEMORY_NO_EVICTION},
-    {NULL, 0}};
+static const enum_name maxmemory_policies[] = {{"volatile-lru", MAXMEMORY_VOLATILE_LRU},
+                                               {"volatile-lfu", MAXMEMORY_VOLATILE_LFU},
+                                               {"volatile-random", MAXMEMORY_VOLATILE_RANDOM},
+                                               {"volatile-ttl", MAXMEMORY_VOLATILE_TTL},
+                                               {"allkeys-lru", MAXMEMORY_ALLKEYS_LRU},
+                                               {"allkeys-lfu", MAXMEMORY_ALLKEYS_LFU},
+                                               {"allkeys-random", MAXMEMORY_ALLKEYS_RANDOM},
+                                               {"noeviction", MAXMEMORY_NO_EVICTION},
+                                               {NULL, 0}};
 
 /* ------------------------------------------------------- special types */
 
 static void free_str_list(char **list, int n) {
-    for (int i = 0; i < n; i++) sk_free(list[i]);
+    for (int i = 0; i < n; i++)
+        sk_free(list[i]);
     sk_free(list);
 }
 
 static char **copy_args(sstr *argv, int argc) {
     char **list = sk_calloc((size_t)argc + 1, sizeof(char *));
-    for (int i = 0; i < argc; i++) list[i] = sk_strdup(argv[i]);
+    for (int i = 0; i < argc; i++)
+        list[i] = sk_strdup(argv[i]);
     return list;
 }
 
@@ -137,8 +143,12 @@ static int parse_mem_value(const char *s, long long *out) {
     static const struct {
         const char *suffix;
         long long mul;
-    } units[] = {{"kb", 1024},        {"k", 1000},     {"mb", 1024 * 1024},
-                 {"m", 1000 * 1000}, {"gb", 1LL << 30}, {"g", 1000LL * 1000 * 1000},
+    } units[] = {{"kb", 1024},
+                 {"k", 1000},
+                 {"mb", 1024 * 1024},
+                 {"m", 1000 * 1000},
+                 {"gb", 1LL << 30},
+                 {"g", 1000LL * 1000 * 1000},
                  {"b", 1}};
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
         size_t sl = strlen(units[i].suffix);
@@ -175,15 +185,19 @@ static int parse_obuf(server_config *cfg, const directive *d, sstr *argv, int ar
     if (!words || n == 0 || n % 4) goto cleanup;
     for (int i = 0; i < n; i += 4) {
         int cls;
-        if (!strcasecmp(words[i], "normal")) cls = 0;
-        else if (!strcasecmp(words[i], "replica") || !strcasecmp(words[i], "slave")) cls = 1;
-        else if (!strcasecmp(words[i], "pubsub")) cls = 2;
+        if (!strcasecmp(words[i], "normal"))
+            cls = 0;
+        else if (!strcasecmp(words[i], "replica") || !strcasecmp(words[i], "slave"))
+            cls = 1;
+        else if (!strcasecmp(words[i], "pubsub"))
+            cls = 2;
         else {
             *err = "Invalid client class specified in buffer limit configuration.";
             goto cleanup;
         }
         long long s;
-        if (parse_mem_value(words[i + 1], &hard[cls]) || parse_mem_value(words[i + 2], &soft[cls]) ||
+        if (parse_mem_value(words[i + 1], &hard[cls]) ||
+            parse_mem_value(words[i + 2], &soft[cls]) ||
             !util_str_to_ll(words[i + 3], strlen(words[i + 3]), &s) || s < 0) {
             *err = "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
             goto cleanup;
@@ -285,13 +299,20 @@ static void format_no(const server_config *cfg, const directive *d, sbuf *out) {
 
 /* --------------------------------------------------------------- table */
 
-#define B(n, f, fl, def) {n, T_BOOL, OFF(f), fl, 0, 1, def, NULL, NULL, NULL, NULL}
-#define I(n, f, fl, mn, mx, def) {n, T_INT, OFF(f), fl, mn, mx, def, NULL, NULL, NULL, NULL}
-#define L(n, f, fl, mn, mx, def) {n, T_LL, OFF(f), fl, mn, mx, def, NULL, NULL, NULL, NULL}
-#define M(n, f, fl, mn, mx, def) {n, T_MEM, OFF(f), fl, mn, mx, def, NULL, NULL, NULL, NULL}
-#define S(n, f, fl, def) {n, T_STR, OFF(f), fl, 0, 0, def, NULL, NULL, NULL, NULL}
-#define E(n, f, fl, en, def) {n, T_ENUM, OFF(f), fl, 0, 0, def, en, NULL, NULL, NULL}
-#define X(n, f, fl, def, p, fm) {n, T_SPECIAL, OFF(f), fl, 0, 0, def, NULL, p, fm, NULL}
+#define B(n, f, fl, def)                                                                           \
+    { n, T_BOOL, OFF(f), fl, 0, 1, def, NULL, NULL, NULL, NULL }
+#define I(n, f, fl, mn, mx, def)                                                                   \
+    { n, T_INT, OFF(f), fl, mn, mx, def, NULL, NULL, NULL, NULL }
+#define L(n, f, fl, mn, mx, def)                                                                   \
+    { n, T_LL, OFF(f), fl, mn, mx, def, NULL, NULL, NULL, NULL }
+#define M(n, f, fl, mn, mx, def)                                                                   \
+    { n, T_MEM, OFF(f), fl, mn, mx, def, NULL, NULL, NULL, NULL }
+#define S(n, f, fl, def)                                                                           \
+    { n, T_STR, OFF(f), fl, 0, 0, def, NULL, NULL, NULL, NULL }
+#define E(n, f, fl, en, def)                                                                       \
+    { n, T_ENUM, OFF(f), fl, 0, 0, def, en, NULL, NULL, NULL }
+#define X(n, f, fl, def, p, fm)                                                                    \
+    { n, T_SPECIAL, OFF(f), fl, 0, 0, def, NULL, p, fm, NULL }
 
 static const directive directives[] = {
     X("bind", bind, D_LISTEN, "* -::*", parse_list, format_list),
@@ -398,8 +419,10 @@ static int parse_value(server_config *cfg, const directive *d, sstr *argv, int a
     long long n;
     switch (d->type) {
     case T_BOOL:
-        if (!strcasecmp(v, "yes")) *FIELD(cfg, d, int) = 1;
-        else if (!strcasecmp(v, "no")) *FIELD(cfg, d, int) = 0;
+        if (!strcasecmp(v, "yes"))
+            *FIELD(cfg, d, int) = 1;
+        else if (!strcasecmp(v, "no"))
+            *FIELD(cfg, d, int) = 0;
         else {
             *err = "argument must be 'yes' or 'no'";
             return -1;
@@ -420,8 +443,10 @@ static int parse_value(server_config *cfg, const directive *d, sstr *argv, int a
             *err = msg;
             return -1;
         }
-        if (d->type == T_INT) *FIELD(cfg, d, int) = (int)n;
-        else *FIELD(cfg, d, long long) = n;
+        if (d->type == T_INT)
+            *FIELD(cfg, d, int) = (int)n;
+        else
+            *FIELD(cfg, d, long long) = n;
         return 0;
     case T_STR: {
         char **field = FIELD(cfg, d, char *);
@@ -438,8 +463,8 @@ static int parse_value(server_config *cfg, const directive *d, sstr *argv, int a
         }
         {
             static char msg[512];
-            size_t used = (size_t)snprintf(msg, sizeof(msg),
-                                           "argument(s) must be one of the following: ");
+            size_t used =
+                (size_t)snprintf(msg, sizeof(msg), "argument(s) must be one of the following: ");
             for (const enum_name *e = d->enums; e->name && used < sizeof(msg); e++)
                 used += (size_t)snprintf(msg + used, sizeof(msg) - used, "%s%s",
                                          e == d->enums ? "" : ", ", e->name);
@@ -543,9 +568,12 @@ static int load_doc(server_config *cfg, const cfg_doc *doc, const char *origin, 
         }
         const directive *d = find_directive(ln->argv[0]);
         const char *why = NULL;
-        if (!d) why = "Bad directive or wrong number of arguments";
-        else if (ln->argc < 2) why = "wrong number of arguments";
-        else if (parse_value(cfg, d, ln->argv + 1, ln->argc - 1, &why) == 0) continue;
+        if (!d)
+            why = "Bad directive or wrong number of arguments";
+        else if (ln->argc < 2)
+            why = "wrong number of arguments";
+        else if (parse_value(cfg, d, ln->argv + 1, ln->argc - 1, &why) == 0)
+            continue;
         snprintf(err, errlen, "%s:%d: '%s': %s", origin, ln->lineno, ln->argv[0], why);
         return SK_ECONFIG;
     }
@@ -579,8 +607,10 @@ static sstr args_to_text(int argc, char **argv) {
         text = sstr_cat(text, " \"", 2);
         for (const char *p = a; *p; p++) {
             if (*p == '"' || *p == '\\') text = sstr_cat(text, "\\", 1);
-            if (*p == '\n') text = sstr_cat(text, "\\n", 2);
-            else text = sstr_cat(text, p, 1);
+            if (*p == '\n')
+                text = sstr_cat(text, "\\n", 2);
+            else
+                text = sstr_cat(text, p, 1);
         }
         text = sstr_cat(text, "\"", 1);
     }
@@ -772,7 +802,8 @@ static void config_set(client *c) {
     add_reply_ok(c);
     goto cleanup;
 fail:
-    for (int i = done - 1; i >= 0; i--) restore_item(srv->cfg, &items[i]);
+    for (int i = done - 1; i >= 0; i--)
+        restore_item(srv->cfg, &items[i]);
     if (done && failed < 0) {
         /* Side effects failed: put them back as they were. */
         char ignore[256];
@@ -781,9 +812,11 @@ fail:
     if (failed >= 0)
         add_reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - %s",
                          c->argv[2 + 2 * failed], why);
-    else add_reply_errorf(c, "ERR CONFIG SET failed - %s", why);
+    else
+        add_reply_errorf(c, "ERR CONFIG SET failed - %s", why);
 cleanup:
-    for (int i = 0; i < n; i++) sbuf_free(&items[i].old);
+    for (int i = 0; i < n; i++)
+        sbuf_free(&items[i].old);
     sk_free(items);
 }
 
@@ -802,9 +835,12 @@ static void append_quoted(sbuf *out, const char *s, size_t len) {
     sbuf_append_char(out, '"');
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\') sbuf_appendf(out, "\\%c", ch);
-        else if (ch < ' ' || ch > 126) sbuf_appendf(out, "\\x%02x", ch);
-        else sbuf_append_char(out, (char)ch);
+        if (ch == '"' || ch == '\\')
+            sbuf_appendf(out, "\\%c", ch);
+        else if (ch < ' ' || ch > 126)
+            sbuf_appendf(out, "\\x%02x", ch);
+        else
+            sbuf_append_char(out, (char)ch);
     }
     sbuf_append_char(out, '"');
 }
@@ -814,9 +850,12 @@ static void directive_line(const server_config *cfg, const directive *d, sbuf *o
     format_value(cfg, d, &val);
     sbuf_append_str(out, d->name);
     sbuf_append_char(out, ' ');
-    int multi_word = d->parse == parse_list || d->parse == parse_obuf || d->parse == parse_tls_protocols;
-    if (multi_word && val.len) sbuf_append(out, val.data, val.len);
-    else append_quoted(out, val.data ? val.data : "", val.len);
+    int multi_word =
+        d->parse == parse_list || d->parse == parse_obuf || d->parse == parse_tls_protocols;
+    if (multi_word && val.len)
+        sbuf_append(out, val.data, val.len);
+    else
+        append_quoted(out, val.data ? val.data : "", val.len);
     sbuf_append_char(out, '\n');
     sbuf_free(&val);
 }
@@ -847,7 +886,8 @@ int config_rewrite(server *srv, char *err, size_t errlen) {
     if (f) {
         char buf[4096];
         size_t n;
-        while ((n = fread(buf, 1, sizeof(buf), f)) > 0) sbuf_append(&raw, buf, n);
+        while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+            sbuf_append(&raw, buf, n);
         fclose(f);
     }
     if (cfgfile_parse(raw.data ? raw.data : "", raw.len, &doc, perr, sizeof(perr)) < 0) {
@@ -863,7 +903,8 @@ int config_rewrite(server *srv, char *err, size_t errlen) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
         lineno++;
-        while (li < doc.count && doc.lines[li].lineno < lineno) li++;
+        while (li < doc.count && doc.lines[li].lineno < lineno)
+            li++;
         const directive *d = NULL;
         if (li < doc.count && doc.lines[li].lineno == lineno && doc.lines[li].argc > 0)
             d = find_directive(doc.lines[li].argv[0]);
@@ -943,14 +984,20 @@ static void config_help(client *c) {
         "    Print this help.",
     };
     add_reply_array(c, sizeof(lines) / sizeof(lines[0]));
-    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) add_reply_simple(c, lines[i]);
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        add_reply_simple(c, lines[i]);
 }
 
 void config_command(client *c) {
     const char *sub = c->cmd->name;
-    if (!strcmp(sub, "get")) config_get(c);
-    else if (!strcmp(sub, "set")) config_set(c);
-    else if (!strcmp(sub, "rewrite")) config_rewrite_command(c);
-    else if (!strcmp(sub, "resetstat")) config_resetstat(c);
-    else config_help(c);
+    if (!strcmp(sub, "get"))
+        config_get(c);
+    else if (!strcmp(sub, "set"))
+        config_set(c);
+    else if (!strcmp(sub, "rewrite"))
+        config_rewrite_command(c);
+    else if (!strcmp(sub, "resetstat"))
+        config_resetstat(c);
+    else
+        config_help(c);
 }

@@ -13,19 +13,21 @@
 
 struct server_config {
     /* network */
-    char **bind; int bind_count;
+    char **bind;
+    int bind_count;
     int port, tls_port;
-    char *unixsocket; unsigned unixsocketperm;
+    char *unixsocket;
+    unsigned unixsocketperm;
     int tcp_backlog;
     int maxclients;
-    int timeout;           /* idle seconds, 0 = never */
+    int timeout; /* idle seconds, 0 = never */
     int tcp_keepalive;
     int protected_mode;
-    char *requirepass;     /* NULL when unset; never logged */
+    char *requirepass; /* NULL when unset; never logged */
     /* process */
     int daemonize;
     char *pidfile, *logfile, *dir, *dbfilename;
-    char *config_file;     /* absolute path, NULL without a file */
+    char *config_file; /* absolute path, NULL without a file */
     int loglevel;
     int databases;
     int hz;
@@ -48,7 +50,8 @@ struct server_config {
     int tls_prefer_server_ciphers, tls_session_caching;
     long long tls_session_cache_size, tls_session_cache_timeout;
     int tls_replication, tls_cluster;
-    char **tls_allowed_names; int tls_allowed_names_count;
+    char **tls_allowed_names;
+    int tls_allowed_names_count;
     int tls_auto_reload_interval;
     int tls_max_handshakes_per_loop;
     /* encodings (thresholds used by the data-model families) */

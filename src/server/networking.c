@@ -22,7 +22,7 @@
 #include "server.h"
 
 #define READ_CHUNK (16 * 1024)
-#define MAX_READS_PER_EVENT 16       /* bounds one client's share of an iteration */
+#define MAX_READS_PER_EVENT 16        /* bounds one client's share of an iteration */
 #define MAX_WRITE_PER_EVENT (1 << 20) /* then yield to other clients */
 
 enum { OBUF_NORMAL = 0, OBUF_REPLICA = 1, OBUF_PUBSUB = 2 };
@@ -41,8 +41,10 @@ static void link_client(server *srv, client *c) {
 }
 
 static void unlink_client(server *srv, client *c) {
-    if (c->prev) c->prev->next = c->next;
-    else if (srv->clients == c) srv->clients = c->next;
+    if (c->prev)
+        c->prev->next = c->next;
+    else if (srv->clients == c)
+        srv->clients = c->next;
     if (c->next) c->next->prev = c->prev;
     c->prev = c->next = NULL;
     srv->nclients--;
@@ -65,8 +67,10 @@ static void pending_add(client *c) {
 static void pending_remove(client *c) {
     server *srv = c->srv;
     if (!(c->flags & CLIENT_PENDING_WRITE)) return;
-    if (c->pending_prev) c->pending_prev->pending_next = c->pending_next;
-    else srv->pending_writes = c->pending_next;
+    if (c->pending_prev)
+        c->pending_prev->pending_next = c->pending_next;
+    else
+        srv->pending_writes = c->pending_next;
     if (c->pending_next) c->pending_next->pending_prev = c->pending_prev;
     c->pending_prev = c->pending_next = NULL;
     c->flags &= ~CLIENT_PENDING_WRITE;
@@ -102,7 +106,8 @@ client *client_create(server *srv, conn *cn, int flags) {
 }
 
 static void free_argv(client *c) {
-    for (int i = 0; i < c->argc; i++) sstr_free(c->argv[i]);
+    for (int i = 0; i < c->argc; i++)
+        sstr_free(c->argv[i]);
     sk_free(c->argv);
     c->argv = NULL;
     c->argc = 0;
@@ -161,8 +166,7 @@ static int is_loopback_addr(const char *addr) {
 
 /* Protected mode, as Redis: without a password only loopback clients. */
 static int protected_mode_denies(server *srv, conn *cn) {
-    if (!srv->cfg->protected_mode || srv->cfg->requirepass || cn->type == &conn_type_unix)
-        return 0;
+    if (!srv->cfg->protected_mode || srv->cfg->requirepass || cn->type == &conn_type_unix) return 0;
     char addr[80];
     if (conn_peer_addr(cn, addr, sizeof(addr)) < 0) return 1;
     return !is_loopback_addr(addr);
@@ -252,7 +256,8 @@ static void check_output_limits(client *c) {
     int over_hard = hard && used >= (size_t)hard;
     int over_soft = 0;
     if (soft && used >= (size_t)soft) {
-        if (c->reply_bytes_soft_since == 0) c->reply_bytes_soft_since = c->srv->mstime;
+        if (c->reply_bytes_soft_since == 0)
+            c->reply_bytes_soft_since = c->srv->mstime;
         else if (c->srv->mstime - c->reply_bytes_soft_since >= cfg->obuf_soft_seconds[cls] * 1000)
             over_soft = 1;
     } else {
@@ -331,8 +336,10 @@ void add_reply_bulk(client *c, const void *p, size_t len) {
 }
 
 void add_reply_bulk_cstr(client *c, const char *s) {
-    if (s == NULL) add_reply_null(c);
-    else add_reply_bulk(c, s, strlen(s));
+    if (s == NULL)
+        add_reply_null(c);
+    else
+        add_reply_bulk(c, s, strlen(s));
 }
 
 void add_reply_bulk_sstr(client *c, const sstr s) {
@@ -536,8 +543,8 @@ static void process_input(client *c) {
         if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_BLOCKED)) break;
         resp_limits lim = {srv->cfg->proto_max_bulk_len, c->authenticated};
         size_t used = 0;
-        resp_status st = resp_parse(&c->parser, c->querybuf.data + off, c->querybuf.len - off,
-                                    &lim, &used);
+        resp_status st =
+            resp_parse(&c->parser, c->querybuf.data + off, c->querybuf.len - off, &lim, &used);
         off += used;
         if (st == RESP_ERROR) {
             protocol_error(c);
@@ -594,9 +601,11 @@ static void read_query_from_client(conn *cn) {
         int n = read_some(c);
         if (n == 0) break;
         if (n < 0) {
-            if (n == SK_ECLOSED) log_verbose("Client closed connection id=%llu addr=%s",
-                                             (unsigned long long)c->id, c->addr);
-            else log_verbose("Reading from client: %s", conn_last_error(cn));
+            if (n == SK_ECLOSED)
+                log_verbose("Client closed connection id=%llu addr=%s", (unsigned long long)c->id,
+                            c->addr);
+            else
+                log_verbose("Reading from client: %s", conn_last_error(cn));
             client_free(c);
             return;
         }
@@ -631,8 +640,8 @@ void networking_clients_cron(server *srv) {
     client *c = srv->clients;
     while (c) {
         client *next = c->next;
-        if (timeout && !(c->flags & (CLIENT_PUBSUB | CLIENT_BLOCKED | CLIENT_REPLICA |
-                                     CLIENT_MASTER)) &&
+        if (timeout &&
+            !(c->flags & (CLIENT_PUBSUB | CLIENT_BLOCKED | CLIENT_REPLICA | CLIENT_MASTER)) &&
             srv->mstime - c->last_interaction_ms > (long long)timeout * 1000) {
             log_verbose("Closing idle client");
             client_free(c);
@@ -668,19 +677,18 @@ void client_info_string(const client *c, sbuf *out) {
     client_flags_string(c, flags);
     int nsub = c->pubsub_channels ? (int)dict_size(c->pubsub_channels) : 0;
     int npsub = c->pubsub_patterns ? (int)dict_size(c->pubsub_patterns) : 0;
-    sbuf_appendf(out,
-                 "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
-                 "sub=%d psub=%d ssub=0 multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 "
-                 "multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu tot-mem=%zu events=r%s "
-                 "cmd=%s user=default redir=-1 resp=%d tls=%s",
-                 (unsigned long long)c->id, c->addr, c->laddr, c->conn ? c->conn->fd : -1,
-                 c->name ? c->name : "", (srv->mstime - c->ctime_ms) / 1000,
-                 (srv->mstime - c->last_interaction_ms) / 1000, flags, c->db->id, nsub, npsub,
-                 (c->flags & CLIENT_MULTI) ? c->mstate_count : -1, c->querybuf.len,
-                 c->querybuf.cap - c->querybuf.len, c->querybuf.cap, c->querybuf_peak,
-                 c->reply.len - c->sentlen, c->reply.cap,
-                 c->reply.cap + c->querybuf.cap + sizeof(client),
-                 client_has_pending_output(c) ? "w" : "",
-                 c->lastcmd ? command_fullname(c->lastcmd) : "NULL", c->resp,
-                 (c->flags & CLIENT_TLS) ? "yes" : "no");
+    sbuf_appendf(
+        out,
+        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
+        "sub=%d psub=%d ssub=0 multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 "
+        "multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu tot-mem=%zu events=r%s "
+        "cmd=%s user=default redir=-1 resp=%d tls=%s",
+        (unsigned long long)c->id, c->addr, c->laddr, c->conn ? c->conn->fd : -1,
+        c->name ? c->name : "", (srv->mstime - c->ctime_ms) / 1000,
+        (srv->mstime - c->last_interaction_ms) / 1000, flags, c->db->id, nsub, npsub,
+        (c->flags & CLIENT_MULTI) ? c->mstate_count : -1, c->querybuf.len,
+        c->querybuf.cap - c->querybuf.len, c->querybuf.cap, c->querybuf_peak,
+        c->reply.len - c->sentlen, c->reply.cap, c->reply.cap + c->querybuf.cap + sizeof(client),
+        client_has_pending_output(c) ? "w" : "", c->lastcmd ? command_fullname(c->lastcmd) : "NULL",
+        c->resp, (c->flags & CLIENT_TLS) ? "yes" : "no");
 }

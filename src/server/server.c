@@ -67,14 +67,15 @@ void server_request_shutdown(server *srv) {
 
 static sstr listen_key(const server_config *cfg, int port) {
     sstr k = sstr_from_ll(port);
-    for (int i = 0; i < cfg->bind_count; i++) k = sstr_catfmt(k, " %s", cfg->bind[i]);
+    for (int i = 0; i < cfg->bind_count; i++)
+        k = sstr_catfmt(k, " %s", cfg->bind[i]);
     return k;
 }
 
 /* (Re)opens one TCP listener when its port or bind list changed. The new
  * socket is bound before the old one closes, so a failure changes nothing. */
-static int update_listener(server *srv, listener **slot, sstr *key, int port,
-                           listen_accept_fn *fn, int max_accepts, char *err, size_t errlen) {
+static int update_listener(server *srv, listener **slot, sstr *key, int port, listen_accept_fn *fn,
+                           int max_accepts, char *err, size_t errlen) {
     sstr want = port ? listen_key(srv->cfg, port) : NULL;
     if ((want == NULL && *slot == NULL) || (want && *key && !strcmp(want, *key))) {
         if (*slot) listen_set_max_accepts(*slot, max_accepts);
@@ -98,8 +99,9 @@ static int update_listener(server *srv, listener **slot, sstr *key, int port,
 int server_listen(server *srv, char *err, size_t errlen) {
     server_config *cfg = srv->cfg;
     if (cfg->tls_port && !srv->tls) {
-        snprintf(err, errlen, "tls-port is set but TLS is not configured (tls-cert-file, "
-                              "tls-key-file)");
+        snprintf(err, errlen,
+                 "tls-port is set but TLS is not configured (tls-cert-file, "
+                 "tls-key-file)");
         return -1;
     }
     if (update_listener(srv, &srv->tcp_listener, &srv->tcp_listen_key, cfg->port,
@@ -136,7 +138,8 @@ static int64_t tls_reload_tick(ev_loop *loop, int64_t id, void *data) {
             log_warning("TLS files changed on disk but cannot be loaded, keeping the current "
                         "certificates: %s",
                         err);
-        else log_notice("TLS certificates reloaded from disk");
+        else
+            log_notice("TLS certificates reloaded from disk");
     }
     return (int64_t)srv->cfg->tls_auto_reload_interval * 1000;
 }
@@ -171,10 +174,12 @@ static void databases_cron(server *srv) {
     db_active_expire_cycle(srv, budget_us);
     for (int i = 0; i < srv->dbnum; i++) {
         sdb *db = &srv->dbs[i];
-        if (dict_is_rehashing(db->keys)) dict_rehash_ms(db->keys, 1);
+        if (dict_is_rehashing(db->keys))
+            dict_rehash_ms(db->keys, 1);
         else if (dict_buckets(db->keys) > 4 && dict_size(db->keys) * 10 < dict_buckets(db->keys))
             dict_resize(db->keys);
-        if (dict_is_rehashing(db->expires)) dict_rehash_ms(db->expires, 1);
+        if (dict_is_rehashing(db->expires))
+            dict_rehash_ms(db->expires, 1);
         else if (dict_buckets(db->expires) > 4 &&
                  dict_size(db->expires) * 10 < dict_buckets(db->expires))
             dict_resize(db->expires);
@@ -260,7 +265,8 @@ static void adjust_open_files_limit(server_config *cfg) {
 static void make_runid(char out[41]) {
     unsigned char raw[20];
     util_random_bytes(raw, sizeof(raw));
-    for (int i = 0; i < 20; i++) snprintf(out + 2 * i, 3, "%02x", raw[i]);
+    for (int i = 0; i < 20; i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
 }
 
 server *server_create(server_config *cfg, char *err, size_t errlen) {

@@ -71,16 +71,16 @@ typedef struct sobj {
     unsigned lru : OBJ_LRU_BITS; /* LRU clock (seconds) or LFU: 16 bit time + 8 bit counter */
     int32_t refcount;
     union {
-        void *ptr;     /* owned: sstr, dict, listpack... per encoding */
+        void *ptr;      /* owned: sstr, dict, listpack... per encoding */
         long long ival; /* OBJ_ENC_INT */
     };
 } sobj;
 
 /* What each type provides; the data-model families fill in their entry. */
 typedef struct obj_type_ops {
-    const char *name;                 /* TYPE reply: "string", "list", ... */
-    void (*free_value)(sobj *o);      /* frees o->ptr per encoding */
-    sobj *(*dup)(const sobj *o);      /* deep copy (COPY) */
+    const char *name;                   /* TYPE reply: "string", "list", ... */
+    void (*free_value)(sobj *o);        /* frees o->ptr per encoding */
+    sobj *(*dup)(const sobj *o);        /* deep copy (COPY) */
     size_t (*mem_usage)(const sobj *o); /* approximate heap bytes of o->ptr */
 } obj_type_ops;
 
@@ -93,7 +93,7 @@ const char *obj_encoding_name(int encoding);
  * (int only when the text is a canonical long long and len <= 20). */
 sobj *obj_new_string(const void *p, size_t len);
 sobj *obj_new_raw_string(const void *p, size_t len); /* always raw */
-sobj *obj_new_string_from_sstr(sstr s);               /* takes ownership of s */
+sobj *obj_new_string_from_sstr(sstr s);              /* takes ownership of s */
 sobj *obj_new_string_ll(long long v);
 sobj *obj_new(enum obj_type type, enum obj_encoding enc, void *ptr);
 sobj *obj_retain(sobj *o);
@@ -157,7 +157,7 @@ int db_expire_if_needed(server *srv, sdb *db, const sstr key);
 void db_active_expire_cycle(server *srv, long long budget_us);
 
 long long db_size(const sdb *db);
-void db_empty(server *srv, sdb *db); /* FLUSHDB */
+void db_empty(server *srv, sdb *db);      /* FLUSHDB */
 sstr db_random_key(server *srv, sdb *db); /* owned copy, NULL when empty */
 int db_swap(server *srv, int id1, int id2);
 
@@ -168,20 +168,20 @@ void db_signal_flushed(server *srv, int dbid); /* -1: every db */
 /* ---------------------------------------------------------------- clients */
 
 #define CLIENT_MULTI (1 << 0)
-#define CLIENT_DIRTY_CAS (1 << 1)   /* a WATCHed key changed: EXEC fails */
-#define CLIENT_DIRTY_EXEC (1 << 2)  /* a command was refused while queuing */
+#define CLIENT_DIRTY_CAS (1 << 1)  /* a WATCHed key changed: EXEC fails */
+#define CLIENT_DIRTY_EXEC (1 << 2) /* a command was refused while queuing */
 #define CLIENT_CLOSE_AFTER_REPLY (1 << 3)
 #define CLIENT_CLOSE_ASAP (1 << 4)
 #define CLIENT_PUBSUB (1 << 5)
 #define CLIENT_UNIX (1 << 6)
 #define CLIENT_TLS (1 << 7)
 #define CLIENT_PENDING_WRITE (1 << 8)
-#define CLIENT_PROTECTED (1 << 9)   /* not freed while a command runs */
+#define CLIENT_PROTECTED (1 << 9) /* not freed while a command runs */
 #define CLIENT_NO_EVICT (1 << 10)
 #define CLIENT_REPLICA (1 << 11)
 #define CLIENT_MASTER (1 << 12)
 #define CLIENT_BLOCKED (1 << 13)
-#define CLIENT_FAKE (1 << 14)       /* no connection: AOF loading, internal */
+#define CLIENT_FAKE (1 << 14)          /* no connection: AOF loading, internal */
 #define CLIENT_WRITE_HANDLER (1 << 15) /* output waits for the socket */
 
 typedef struct multi_cmd {
@@ -192,38 +192,38 @@ typedef struct multi_cmd {
 
 struct client {
     uint64_t id;
-    server *srv;      /* borrowed */
-    conn *conn;       /* owned; NULL for fake clients */
-    sdb *db;          /* borrowed: the selected db */
+    server *srv; /* borrowed */
+    conn *conn;  /* owned; NULL for fake clients */
+    sdb *db;     /* borrowed: the selected db */
     int flags;
-    int resp;         /* 2 or 3 */
+    int resp; /* 2 or 3 */
     int authenticated;
-    sstr name;        /* owned, NULL when unset */
-    char addr[64];    /* peer "ip:port" */
+    sstr name;     /* owned, NULL when unset */
+    char addr[64]; /* peer "ip:port" */
     char laddr[64];
 
-    sbuf querybuf;    /* unparsed input */
+    sbuf querybuf; /* unparsed input */
     size_t querybuf_peak;
     resp_parser parser;
-    sstr *argv;       /* owned: the command being run */
+    sstr *argv; /* owned: the command being run */
     int argc;
     const struct command *cmd, *lastcmd;
 
-    sbuf reply;       /* pending output; reply.data + sentlen is next to send */
+    sbuf reply; /* pending output; reply.data + sentlen is next to send */
     size_t sentlen;
     long long reply_bytes_soft_since; /* ms when the soft limit was first passed, 0 if not */
 
     long long ctime_ms, last_interaction_ms;
     uint64_t commands_processed;
 
-    multi_cmd *mstate;  /* owned: queued MULTI commands */
+    multi_cmd *mstate; /* owned: queued MULTI commands */
     int mstate_count, mstate_cap;
     dict *watched_keys; /* (db id, key) entries this client WATCHes; multi.c */
 
     dict *pubsub_channels; /* sstr -> NULL; owned */
     dict *pubsub_patterns;
 
-    struct client *prev, *next;              /* all clients list (server) */
+    struct client *prev, *next;                 /* all clients list (server) */
     struct client *pending_prev, *pending_next; /* clients with output to flush */
 };
 
@@ -231,7 +231,7 @@ struct client {
  * dropped. Output buffer limits are checked as replies are added. */
 void add_reply_simple(client *c, const char *s);
 void add_reply_ok(client *c);
-void add_reply_error(client *c, const char *msg);  /* msg already prefixed ("ERR ...") */
+void add_reply_error(client *c, const char *msg); /* msg already prefixed ("ERR ...") */
 void add_reply_errorf(client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void add_reply_int(client *c, long long v);
 void add_reply_bulk(client *c, const void *p, size_t len);
@@ -253,7 +253,7 @@ void set_deferred_array_len(client *c, size_t handle, long long n);
 /* Common error replies with Redis's texts. */
 void add_reply_wrongtype(client *c);
 void add_reply_syntax_error(client *c);
-void add_reply_not_integer(client *c);     /* "ERR value is not an integer or out of range" */
+void add_reply_not_integer(client *c); /* "ERR value is not an integer or out of range" */
 void add_reply_arity_error(client *c);
 
 /* Parses argument i as an integer; on failure replies (msg or the standard
@@ -325,27 +325,27 @@ size_t commands_count(const server *srv);
 typedef struct server_config server_config; /* config.c */
 
 struct server {
-    ev_loop *loop;            /* owned */
-    server_config *cfg;       /* owned */
-    sdb *dbs;                 /* owned: cfg databases entries */
+    ev_loop *loop;      /* owned */
+    server_config *cfg; /* owned */
+    sdb *dbs;           /* owned: cfg databases entries */
     int dbnum;
-    dict *commands;           /* name -> const command* */
+    dict *commands; /* name -> const command* */
 
     listener *tcp_listener, *tls_listener, *unix_listener; /* owned */
     sstr tcp_listen_key, tls_listen_key; /* owned: "port bind..." each is bound to */
-    tls_ctx *tls;             /* owned reference; swapped on reload */
+    tls_ctx *tls;                        /* owned reference; swapped on reload */
     tls_stats tls_stats;
     int64_t tls_reload_timer;
 
-    client *clients;          /* all connected clients (list head) */
-    client *pending_writes;   /* clients with replies to flush in before-sleep */
-    client *current_client;   /* running a command */
+    client *clients;        /* all connected clients (list head) */
+    client *pending_writes; /* clients with replies to flush in before-sleep */
+    client *current_client; /* running a command */
     uint64_t next_client_id;
     long long nclients;
 
     struct blocking_ctx *blocking; /* owned by blocking.c: blocked clients, ready keys */
-    dict *pubsub_channels;    /* channel sstr -> dict of clients */
-    dict *pubsub_patterns;    /* pattern sstr -> dict of clients */
+    dict *pubsub_channels;         /* channel sstr -> dict of clients */
+    dict *pubsub_patterns;         /* pattern sstr -> dict of clients */
 
     /* stats */
     long long start_ms;
@@ -357,8 +357,8 @@ struct server {
     uint64_t stat_unexpected_error_replies, stat_total_error_replies;
     uint64_t stat_client_qbuf_limit_disconnections, stat_client_outbuf_limit_disconnections;
     long long stat_peak_memory;
-    unsigned lru_clock;       /* seconds, OBJ_LRU_BITS wide */
-    long long mstime;         /* cached wall clock, see server_update_time */
+    unsigned lru_clock; /* seconds, OBJ_LRU_BITS wide */
+    long long mstime;   /* cached wall clock, see server_update_time */
     long long ustime;
     long long cronloops;
     long long last_clients_cron_ms;

@@ -37,23 +37,20 @@ typedef struct driver {
     const resp_limits *lim;
 } driver;
 
-static void drv_init(driver *d, const resp_limits *lim, int direct)
-{
+static void drv_init(driver *d, const resp_limits *lim, int direct) {
     memset(d, 0, sizeof(*d));
     resp_parser_init(&d->p);
     d->lim = lim;
     d->direct = direct;
 }
 
-static void drv_free(driver *d)
-{
+static void drv_free(driver *d) {
     resp_parser_free(&d->p);
     sbuf_free(&d->pending);
     sbuf_free(&d->out);
 }
 
-static void out_arg(sbuf *o, const char *s, size_t n)
-{
+static void out_arg(sbuf *o, const char *s, size_t n) {
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c < 0x7f && c != '\\' && c != '|' && c != '"')
@@ -63,23 +60,20 @@ static void out_arg(sbuf *o, const char *s, size_t n)
     }
 }
 
-static unsigned long arg_sum(const char *s, size_t n)
-{
+static unsigned long arg_sum(const char *s, size_t n) {
     unsigned long sum = 0;
     for (size_t k = 0; k < n; k++)
         sum = sum * 31 + (unsigned char)s[k];
     return sum;
 }
 
-static void drv_take(driver *d)
-{
+static void drv_take(driver *d) {
     int argc = -1;
     sstr *argv = resp_parser_take_args(&d->p, &argc);
     assert_true(argc >= 0);
     sbuf_append_char(&d->out, '[');
     for (int i = 0; i < argc; i++) {
-        if (i)
-            sbuf_append_char(&d->out, '|');
+        if (i) sbuf_append_char(&d->out, '|');
         /* long arguments are summarised so failures stay readable */
         if (sstr_len(argv[i]) > 64)
             sbuf_appendf(&d->out, "<%zu bytes, sum %lu>", sstr_len(argv[i]),
@@ -90,14 +84,12 @@ static void drv_take(driver *d)
             out_arg(&d->out, argv[i], sstr_len(argv[i]));
     }
     sbuf_append_char(&d->out, ']');
-    if (argc > 0)
-        d->commands++;
+    if (argc > 0) d->commands++;
     resp_free_args(argv, argc);
 }
 
 /* Parses everything pending until the parser needs more or fails. */
-static void drv_run(driver *d)
-{
+static void drv_run(driver *d) {
     while (!d->failed) {
         size_t used = 0;
         resp_status st = resp_parse(&d->p, d->pending.data ? d->pending.data : "", d->pending.len,
@@ -115,10 +107,8 @@ static void drv_run(driver *d)
     }
 }
 
-static void drv_feed(driver *d, const char *in, size_t len)
-{
-    if (d->failed)
-        return;
+static void drv_feed(driver *d, const char *in, size_t len) {
+    if (d->failed) return;
     size_t room = 0;
     char *dst;
     while (d->direct && len > 0 && (dst = resp_parser_big_arg(&d->p, &room)) != NULL) {
@@ -133,15 +123,12 @@ static void drv_feed(driver *d, const char *in, size_t len)
     drv_run(d);
 }
 
-static void drv_finish(driver *d)
-{
-    if (!d->failed && (d->pending.len > 0 || d->p.kind != 0))
-        sbuf_append_str(&d->out, "...");
+static void drv_finish(driver *d) {
+    if (!d->failed && (d->pending.len > 0 || d->p.kind != 0)) sbuf_append_str(&d->out, "...");
 }
 
 /* Whole input in one call; returns a malloc'd summary. */
-static char *parse_once(const char *in, size_t len, const resp_limits *lim)
-{
+static char *parse_once(const char *in, size_t len, const resp_limits *lim) {
     driver d;
     drv_init(&d, lim, 0);
     drv_feed(&d, in, len);
@@ -152,8 +139,7 @@ static char *parse_once(const char *in, size_t len, const resp_limits *lim)
 }
 
 static char *parse_chunked(const char *in, size_t len, size_t step, int direct,
-                           const resp_limits *lim)
-{
+                           const resp_limits *lim) {
     driver d;
     drv_init(&d, lim, direct);
     for (size_t off = 0; off < len; off += step)
@@ -164,8 +150,7 @@ static char *parse_chunked(const char *in, size_t len, size_t step, int direct,
     return s;
 }
 
-static void expect(const char *in, size_t len, const resp_limits *lim, const char *want)
-{
+static void expect(const char *in, size_t len, const resp_limits *lim, const char *want) {
     char *got = parse_once(in, len, lim);
     assert_string_equal(got, want);
     free(got);
@@ -175,16 +160,14 @@ static void expect(const char *in, size_t len, const resp_limits *lim, const cha
 
 /* ---- basic parsing ---- */
 
-static void test_multibulk_simple(void **state)
-{
+static void test_multibulk_simple(void **state) {
     (void)state;
     EXPECT("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\n", &auth_lim, "[SET|k|hello]");
     EXPECT("*1\r\n$0\r\n\r\n", &auth_lim, "[\"\"]");
     EXPECT("*2\r\n$0\r\n\r\n$1\r\nx\r\n", &auth_lim, "[\"\"|x]");
 }
 
-static void test_multibulk_empty_arg(void **state)
-{
+static void test_multibulk_empty_arg(void **state) {
     (void)state;
     /* one empty argument is an argc-1 command whose argument is "" */
     driver d;
@@ -202,22 +185,19 @@ static void test_multibulk_empty_arg(void **state)
     drv_free(&d);
 }
 
-static void test_binary_args(void **state)
-{
+static void test_binary_args(void **state) {
     (void)state;
     const char in[] = "*2\r\n$3\r\na\0b\r\n$2\r\n\r\n\r\n";
     expect(in, sizeof(in) - 1, &auth_lim, "[a\\x00b|\\x0d\\x0a]");
 }
 
-static void test_pipelined(void **state)
-{
+static void test_pipelined(void **state) {
     (void)state;
-    EXPECT("*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\nPING\r\n*1\r\n$3\r\nGET",
-           &auth_lim, "[PING][ECHO|hi][PING]...");
+    EXPECT("*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\nPING\r\n*1\r\n$3\r\nGET", &auth_lim,
+           "[PING][ECHO|hi][PING]...");
 }
 
-static void test_zero_arg_commands(void **state)
-{
+static void test_zero_arg_commands(void **state) {
     (void)state;
     EXPECT("*0\r\n", &auth_lim, "[]");
     EXPECT("*-1\r\n", &auth_lim, "[]");
@@ -228,8 +208,7 @@ static void test_zero_arg_commands(void **state)
     EXPECT("*0\r\n\r\n*-1\r\nPING\r\n", &unauth_lim, "[][][][PING]");
 }
 
-static void test_inline(void **state)
-{
+static void test_inline(void **state) {
     (void)state;
     EXPECT("PING\r\n", &auth_lim, "[PING]");
     EXPECT("set a b\n", &auth_lim, "[set|a|b]");
@@ -242,20 +221,17 @@ static void test_inline(void **state)
     EXPECT("PING\rX", &auth_lim, "...");
 }
 
-static void test_inline_unbalanced_quotes(void **state)
-{
+static void test_inline_unbalanced_quotes(void **state) {
     (void)state;
     EXPECT("SET \"a b\r\n", &auth_lim, "!Protocol error: unbalanced quotes in request");
     EXPECT("SET 'a\r\n", &auth_lim, "!Protocol error: unbalanced quotes in request");
     EXPECT("SET \"a\"b\r\n", &auth_lim, "!Protocol error: unbalanced quotes in request");
-    EXPECT("PING\r\nSET \"x\n", &auth_lim,
-           "[PING]!Protocol error: unbalanced quotes in request");
+    EXPECT("PING\r\nSET \"x\n", &auth_lim, "[PING]!Protocol error: unbalanced quotes in request");
 }
 
 /* Redis finds terminators with strchr() in a NUL-terminated buffer: a NUL
  * before the terminator hides it until the 64 KiB limit is hit. */
-static void test_nul_hides_terminator(void **state)
-{
+static void test_nul_hides_terminator(void **state) {
     (void)state;
     const char a[] = "PING a\0b\r\n";
     expect(a, sizeof(a) - 1, &auth_lim, "...");
@@ -276,8 +252,7 @@ static void test_nul_hides_terminator(void **state)
 
 /* The byte after a header's CR and the two bytes after a payload are
  * skipped unchecked, as Redis does. */
-static void test_unchecked_crlf(void **state)
-{
+static void test_unchecked_crlf(void **state) {
     (void)state;
     EXPECT("*1\rX$4\rYPINGab", &auth_lim, "[PING]");
     EXPECT("*1\r\n$4\r\nPING", &auth_lim, "...");
@@ -286,8 +261,7 @@ static void test_unchecked_crlf(void **state)
 
 /* ---- every error text ---- */
 
-static void test_error_mbulk_count(void **state)
-{
+static void test_error_mbulk_count(void **state) {
     (void)state;
     size_t n = RESP_INLINE_MAX + 1;
     char *big = malloc(n + 1);
@@ -310,8 +284,7 @@ static void test_error_mbulk_count(void **state)
     EXPECT("*20000000\r\n", &auth_lim, "...");
 }
 
-static void test_error_unauth_limits(void **state)
-{
+static void test_error_unauth_limits(void **state) {
     (void)state;
     EXPECT("*11\r\n", &unauth_lim, "!Protocol error: unauthenticated multibulk length");
     EXPECT("*10\r\n", &unauth_lim, "...");
@@ -324,8 +297,7 @@ static void test_error_unauth_limits(void **state)
     EXPECT("*2147483648\r\n", &unauth_lim, "!Protocol error: invalid multibulk length");
 }
 
-static void test_error_bulk_header(void **state)
-{
+static void test_error_bulk_header(void **state) {
     (void)state;
     size_t n = 4 + RESP_INLINE_MAX + 1;
     char *big = malloc(n);
@@ -353,8 +325,7 @@ static void test_error_bulk_header(void **state)
     EXPECT("*1\r\n$100\r\n", &small, "...");
 }
 
-static void test_error_inline_too_big(void **state)
-{
+static void test_error_inline_too_big(void **state) {
     (void)state;
     size_t n = RESP_INLINE_MAX + 1;
     char *big = malloc(n + 1);
@@ -369,8 +340,7 @@ static void test_error_inline_too_big(void **state)
     free(big);
 }
 
-static void test_error_is_sticky(void **state)
-{
+static void test_error_is_sticky(void **state) {
     (void)state;
     resp_parser p;
     resp_parser_init(&p);
@@ -397,8 +367,7 @@ static const char *split_inputs[] = {
 
 /* A command split at every byte boundary, or fed a byte at a time, parses
  * exactly as when it arrives whole. */
-static void test_split_every_boundary(void **state)
-{
+static void test_split_every_boundary(void **state) {
     (void)state;
     for (size_t i = 0; i < sizeof(split_inputs) / sizeof(split_inputs[0]); i++) {
         const char *in = split_inputs[i];
@@ -422,8 +391,7 @@ static void test_split_every_boundary(void **state)
     }
 }
 
-static char *make_big_command(size_t arglen, size_t *outlen)
-{
+static char *make_big_command(size_t arglen, size_t *outlen) {
     sbuf b = SBUF_INIT;
     sbuf_appendf(&b, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%zu\r\n", arglen);
     for (size_t i = 0; i < arglen; i++)
@@ -433,8 +401,7 @@ static char *make_big_command(size_t arglen, size_t *outlen)
     return b.data; /* sk_malloc'd: freed with sk_free */
 }
 
-static void test_big_arg_direct_and_copied(void **state)
-{
+static void test_big_arg_direct_and_copied(void **state) {
     (void)state;
     size_t len;
     char *in = make_big_command(100000, &len);
@@ -453,8 +420,7 @@ static void test_big_arg_direct_and_copied(void **state)
     sk_free(in);
 }
 
-static void test_big_arg_api(void **state)
-{
+static void test_big_arg_api(void **state) {
     (void)state;
     size_t arglen = RESP_BIG_ARG * 3;
     char *payload = malloc(arglen);
@@ -502,8 +468,7 @@ static void test_big_arg_api(void **state)
 }
 
 /* A reset in the middle of a big argument frees it (ASan checks leaks). */
-static void test_reset_midway(void **state)
-{
+static void test_reset_midway(void **state) {
     (void)state;
     resp_parser p;
     resp_parser_init(&p);
@@ -526,8 +491,7 @@ static void test_reset_midway(void **state)
     resp_parser_free(&p);
 }
 
-static double cpu_seconds(void)
-{
+static double cpu_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
@@ -536,8 +500,7 @@ static double cpu_seconds(void)
 /* A long header trickling in a byte at a time is searched once overall:
  * rescanning from the start on every byte would take ~2e9 steps here
  * (seconds), the linear scan takes milliseconds. */
-static void test_trickle_is_linear(void **state)
-{
+static void test_trickle_is_linear(void **state) {
     (void)state;
     size_t n = RESP_INLINE_MAX;
     char *line = malloc(n);
@@ -564,8 +527,7 @@ static void test_trickle_is_linear(void **state)
 
 /* ---- writer ---- */
 
-static void expect_buf(sbuf *b, const char *want, size_t wlen)
-{
+static void expect_buf(sbuf *b, const char *want, size_t wlen) {
     assert_int_equal(b->len, wlen);
     assert_memory_equal(b->data, want, wlen);
     sbuf_clear(b);
@@ -573,8 +535,7 @@ static void expect_buf(sbuf *b, const char *want, size_t wlen)
 
 #define EXPECT_BUF(b, lit) expect_buf(b, lit, sizeof(lit) - 1)
 
-static void test_writer(void **state)
-{
+static void test_writer(void **state) {
     (void)state;
     sbuf b = SBUF_INIT;
     resp_add_simple(&b, "OK");
@@ -610,8 +571,7 @@ static void test_writer(void **state)
     sbuf_free(&b);
 }
 
-static void test_writer_double(void **state)
-{
+static void test_writer_double(void **state) {
     (void)state;
     sbuf b = SBUF_INIT;
     resp_add_double(&b, 1.5, 0);
@@ -634,8 +594,7 @@ static void test_writer_double(void **state)
     sbuf_free(&b);
 }
 
-static void test_writer_verbatim(void **state)
-{
+static void test_writer_verbatim(void **state) {
     (void)state;
     sbuf b = SBUF_INIT;
     resp_add_verbatim(&b, "# Server\r\n", 10, "txt", 1);
@@ -647,8 +606,7 @@ static void test_writer_verbatim(void **state)
     sbuf_free(&b);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_multibulk_simple),
         cmocka_unit_test(test_multibulk_empty_arg),

@@ -81,7 +81,8 @@ static void test_errors_name_the_line(void **state) {
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char err[256] = "";
         server_config *cfg = load(cases[i].text, -1, err, sizeof(err));
-        if (!strstr(err, cases[i].expect)) fail_msg("case %zu: '%s' lacks '%s'", i, err, cases[i].expect);
+        if (!strstr(err, cases[i].expect))
+            fail_msg("case %zu: '%s' lacks '%s'", i, err, cases[i].expect);
         config_free(cfg);
     }
 }
