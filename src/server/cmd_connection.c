@@ -369,9 +369,7 @@ static void client_help_command(client *c) {
         "HELP",
         "    Print this help.",
     };
-    add_reply_array(c, sizeof(lines) / sizeof(lines[0]));
-    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
-        add_reply_simple(c, lines[i]);
+    add_reply_help(c, lines, sizeof(lines) / sizeof(lines[0]));
 }
 
 #define CONN_FLAGS (CMD_NOSCRIPT | CMD_LOADING | CMD_STALE)

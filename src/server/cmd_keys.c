@@ -16,6 +16,7 @@
 #include "../core/mem.h"
 #include "../core/util.h"
 #include "config.h"
+#include "scan.h"
 #include "server.h"
 
 /* EXPIRE option flags. */
@@ -239,19 +240,6 @@ static void keys_command(client *c) {
     set_deferred_array_len(c, handle, n);
 }
 
-/* The cursor is parsed as strtoul does (Redis: any unsigned long). */
-static int parse_cursor(client *c, int i, unsigned long long *out) {
-    const char *s = c->argv[i];
-    char *end;
-    errno = 0;
-    *out = strtoull(s, &end, 10);
-    if (isspace((unsigned char)s[0]) || *end != '\0' || errno == ERANGE) {
-        add_reply_error(c, "ERR invalid cursor");
-        return -1;
-    }
-    return 0;
-}
-
 typedef struct key_list {
     sstr *v; /* owned copies */
     size_t n, cap;
@@ -266,40 +254,9 @@ static void scan_collect(void *priv, const dict_entry *de) {
     l->v[l->n++] = sstr_dup(de->key);
 }
 
-typedef struct scan_opts {
-    long long count;
-    const char *pat;
-    size_t plen;
-    int use_pat;
-    const char *type;
-} scan_opts;
-
-static int scan_parse(client *c, scan_opts *o) {
-    for (int i = 2; i < c->argc; i += 2) {
-        int left = c->argc - i;
-        if (opt_is(c->argv[i], "count") && left >= 2) {
-            if (get_ll_from_arg(c, i + 1, &o->count, NULL) < 0) return -1;
-            if (o->count < 1) {
-                add_reply_syntax_error(c);
-                return -1;
-            }
-        } else if (opt_is(c->argv[i], "match") && left >= 2) {
-            o->pat = c->argv[i + 1];
-            o->plen = sstr_len(c->argv[i + 1]);
-            o->use_pat = !(o->plen == 1 && o->pat[0] == '*');
-        } else if (opt_is(c->argv[i], "type") && left >= 2) {
-            o->type = c->argv[i + 1];
-        } else {
-            add_reply_syntax_error(c);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* Pattern, then type, then expiry, as Redis filters. Returns 1 to keep. */
 static int scan_keep(client *c, const scan_opts *o, const sstr key) {
-    if (o->use_pat && !util_glob_match(o->pat, o->plen, key, sstr_len(key), 0)) return 0;
+    if (!scan_matches(o, key, sstr_len(key))) return 0;
     if (o->type) {
         sobj *v = db_lookup(c->srv, c->db, key, DB_LOOKUP_NOTOUCH);
         if (strcasecmp(o->type, obj_type_name(v)) != 0) return 0;
@@ -310,15 +267,10 @@ static int scan_keep(client *c, const scan_opts *o, const sstr key) {
 static void scan_command(client *c) {
     unsigned long long cursor;
     scan_opts o = {.count = 10};
-    if (parse_cursor(c, 1, &cursor) < 0) return;
-    if (scan_parse(c, &o) < 0) return;
-
-    /* At most count*10 buckets, so a sparse table cannot stall us. */
-    long long max_iter = o.count > LLONG_MAX / 10 ? LLONG_MAX : o.count * 10;
+    if (scan_parse_cursor(c, 1, &cursor) < 0) return;
+    if (scan_parse_opts(c, 2, 1, &o) < 0) return;
     key_list keys = {0};
-    do {
-        cursor = dict_scan(c->db->keys, cursor, scan_collect, &keys);
-    } while (cursor && max_iter-- && keys.n < (unsigned long long)o.count);
+    cursor = scan_dict(c->db->keys, cursor, o.count, scan_collect, &keys, &keys.n);
 
     size_t kept = 0;
     for (size_t i = 0; i < keys.n; i++) {
@@ -327,11 +279,7 @@ static void scan_command(client *c) {
         else
             sstr_free(keys.v[i]);
     }
-    char buf[32];
-    int blen = util_ull_to_str(buf, sizeof(buf), cursor);
-    add_reply_array(c, 2);
-    add_reply_bulk(c, buf, (size_t)blen);
-    add_reply_array(c, (long long)kept);
+    scan_reply_header(c, cursor, (long long)kept);
     for (size_t i = 0; i < kept; i++) {
         add_reply_bulk_sstr(c, keys.v[i]);
         sstr_free(keys.v[i]);

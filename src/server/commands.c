@@ -524,9 +524,7 @@ void command_help_command(client *c) {
         "HELP",
         "    Print this help.",
     };
-    add_reply_array(c, sizeof(lines) / sizeof(lines[0]));
-    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
-        add_reply_simple(c, lines[i]);
+    add_reply_help(c, lines, sizeof(lines) / sizeof(lines[0]));
 }
 
 typedef void entry_visit_fn(command_entry *e, void *priv);

@@ -983,9 +983,7 @@ static void config_help(client *c) {
         "HELP",
         "    Print this help.",
     };
-    add_reply_array(c, sizeof(lines) / sizeof(lines[0]));
-    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
-        add_reply_simple(c, lines[i]);
+    add_reply_help(c, lines, sizeof(lines) / sizeof(lines[0]));
 }
 
 void config_command(client *c) {

@@ -293,6 +293,12 @@ void add_reply_raw(client *c, const void *p, size_t len) {
     reply_done(c);
 }
 
+void add_reply_help(client *c, const char *const *lines, size_t n) {
+    add_reply_array(c, (long long)n);
+    for (size_t i = 0; i < n; i++)
+        add_reply_simple(c, lines[i]);
+}
+
 void add_reply_simple(client *c, const char *s) {
     sbuf *b = reply_target(c);
     if (!b) return;

@@ -323,10 +323,7 @@ static void pubsub_help_command(client *c) {
         "HELP",
         "    Prints this help.",
     };
-    size_t n = sizeof(lines) / sizeof(lines[0]);
-    add_reply_array(c, (long long)n);
-    for (size_t i = 0; i < n; i++)
-        add_reply_simple(c, lines[i]);
+    add_reply_help(c, lines, sizeof(lines) / sizeof(lines[0]));
 }
 
 #define PS_FLAGS (CMD_PUBSUB | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE)

@@ -246,6 +246,8 @@ void add_reply_array(client *c, long long n);
 void add_reply_map(client *c, long long n);
 void add_reply_verbatim(client *c, const char *p, size_t len, const char *ext);
 void add_reply_raw(client *c, const void *p, size_t len); /* pre-encoded RESP */
+/* A HELP reply: one status line per entry. */
+void add_reply_help(client *c, const char *const *lines, size_t n);
 /* For replies whose length is known only at the end. */
 size_t add_reply_deferred_len(client *c);
 void set_deferred_array_len(client *c, size_t handle, long long n);

@@ -18,6 +18,7 @@
 #include "../core/util.h"
 #include "config.h"
 #include "server.h"
+#include "scan.h"
 #include "t_hash.h"
 
 #define DEFAULT_MAX_ENTRIES 128
@@ -844,52 +845,11 @@ static void scan_collect(void *priv, const dict_entry *de) {
     pair_list_push(l, sstr_new(pair_value(de), pair_vlen(de)));
 }
 
-/* strtoul's rules, as Redis's parseScanCursorOrReply. */
-static int parse_cursor(client *c, int i, unsigned long long *out) {
-    const char *s = c->argv[i];
-    char *end;
-    errno = 0;
-    *out = strtoull(s, &end, 10);
-    if (isspace((unsigned char)s[0]) || *end != '\0' || errno == ERANGE) {
-        add_reply_error(c, "ERR invalid cursor");
-        return -1;
-    }
-    return 0;
-}
-
-typedef struct hscan_opts {
-    long long count;
-    const char *pat;
-    size_t plen;
-    int use_pat;
-} hscan_opts;
-
-static int hscan_parse(client *c, hscan_opts *o) {
-    for (int i = 3; i < c->argc; i += 2) {
-        int left = c->argc - i;
-        if (arg_is(c, i, "count") && left >= 2) {
-            if (get_ll_from_arg(c, i + 1, &o->count, NULL) < 0) return -1;
-            if (o->count < 1) {
-                add_reply_syntax_error(c);
-                return -1;
-            }
-        } else if (arg_is(c, i, "match") && left >= 2) {
-            o->pat = c->argv[i + 1];
-            o->plen = sstr_len(c->argv[i + 1]);
-            o->use_pat = !(o->plen == 1 && o->pat[0] == '*');
-        } else {
-            add_reply_syntax_error(c);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static void hscan_reply(client *c, unsigned long long cursor, pair_list *l, const hscan_opts *opt) {
+static void hscan_reply(client *c, unsigned long long cursor, pair_list *l, const scan_opts *opt) {
     size_t kept = 0;
     for (size_t i = 0; i + 1 < l->n; i += 2) {
         sstr f = l->v[i], v = l->v[i + 1];
-        if (opt->use_pat && !util_glob_match(opt->pat, opt->plen, f, sstr_len(f), 0)) {
+        if (!scan_matches(opt, f, sstr_len(f))) {
             sstr_free(f);
             sstr_free(v);
             continue;
@@ -897,11 +857,7 @@ static void hscan_reply(client *c, unsigned long long cursor, pair_list *l, cons
         l->v[kept++] = f;
         l->v[kept++] = v;
     }
-    char buf[32];
-    int blen = util_ull_to_str(buf, sizeof(buf), cursor);
-    add_reply_array(c, 2);
-    add_reply_bulk(c, buf, (size_t)blen);
-    add_reply_array(c, (long long)kept);
+    scan_reply_header(c, cursor, (long long)kept);
     for (size_t i = 0; i < kept; i++) {
         add_reply_bulk_sstr(c, l->v[i]);
         sstr_free(l->v[i]);
@@ -911,17 +867,15 @@ static void hscan_reply(client *c, unsigned long long cursor, pair_list *l, cons
 
 static void hscan_command(client *c) {
     unsigned long long cursor;
-    if (parse_cursor(c, 2, &cursor) < 0) return;
+    if (scan_parse_cursor(c, 2, &cursor) < 0) return;
     sobj *o = db_lookup_read(c, c->argv[1]);
     if (!o) {
-        add_reply_array(c, 2);
-        add_reply_bulk(c, "0", 1);
-        add_reply_array(c, 0);
+        scan_reply_header(c, 0, 0);
         return;
     }
     if (check_hash(c, o) < 0) return;
-    hscan_opts opt = {.count = 10};
-    if (hscan_parse(c, &opt) < 0) return;
+    scan_opts opt = {.count = 10};
+    if (scan_parse_opts(c, 3, 0, &opt) < 0) return;
 
     pair_list l = {0};
     if (o->encoding == OBJ_ENC_LISTPACK) {
@@ -934,12 +888,8 @@ static void hscan_command(client *c) {
         }
         cursor = 0;
     } else {
-        /* At most count*10 buckets; like Redis, fields and values both
-         * count towards COUNT. */
-        long long max_iter = opt.count > LLONG_MAX / 10 ? LLONG_MAX : opt.count * 10;
-        do {
-            cursor = dict_scan(o->ptr, cursor, scan_collect, &l);
-        } while (cursor && max_iter-- && l.n < (unsigned long long)opt.count);
+        /* Like Redis, fields and values both count towards COUNT. */
+        cursor = scan_dict(o->ptr, cursor, opt.count, scan_collect, &l, &l.n);
     }
     hscan_reply(c, cursor, &l, &opt);
 }

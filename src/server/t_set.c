@@ -10,6 +10,7 @@
  * sets ("~n") for RESP3 clients and arrays otherwise; SRANDMEMBER with a
  * count is an array in both, as in Redis 7.0.
  */
+#include "scan.h"
 #include "t_set.h"
 
 #include <ctype.h>
@@ -899,48 +900,6 @@ static void sdiffstore_command(client *c) {
 
 /* ---------------------------------------------------------------- SSCAN */
 
-/* The cursor is read as strtoul reads it (Redis accepts any unsigned long,
- * and "-1" wraps around as strtoul makes it). */
-static int parse_cursor(client *c, int i, unsigned long long *out) {
-    const char *s = c->argv[i];
-    char *end;
-    errno = 0;
-    *out = strtoull(s, &end, 10);
-    if (isspace((unsigned char)s[0]) || *end != '\0' || errno == ERANGE) {
-        add_reply_error(c, "ERR invalid cursor");
-        return -1;
-    }
-    return 0;
-}
-
-typedef struct scan_opts {
-    long long count;
-    const char *pat;
-    size_t plen;
-    int use_pat;
-} scan_opts;
-
-static int scan_parse(client *c, int first, scan_opts *o) {
-    for (int i = first; i < c->argc; i += 2) {
-        int left = c->argc - i;
-        if (arg_is(c, i, "count") && left >= 2) {
-            if (get_ll_from_arg(c, i + 1, &o->count, NULL) < 0) return -1;
-            if (o->count < 1) {
-                add_reply_syntax_error(c);
-                return -1;
-            }
-        } else if (arg_is(c, i, "match") && left >= 2) {
-            o->pat = c->argv[i + 1];
-            o->plen = sstr_len(c->argv[i + 1]);
-            o->use_pat = !(o->plen == 1 && o->pat[0] == '*');
-        } else {
-            add_reply_syntax_error(c);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 static void scan_collect(void *priv, const dict_entry *de) {
     vec_push(priv, sstr_dup(de->key));
 }
@@ -954,20 +913,11 @@ static unsigned long long scan_members(const sobj *set, unsigned long long curso
             vec_push(out, sstr_from_ll(v));
         return 0;
     }
-    /* At most count*10 buckets, so a sparse table cannot stall us. */
-    long long max_iter = count > LLONG_MAX / 10 ? LLONG_MAX : count * 10;
-    do {
-        cursor = dict_scan(set->ptr, cursor, scan_collect, out);
-    } while (cursor && max_iter-- && out->n < (unsigned long long)count);
-    return cursor;
+    return scan_dict(set->ptr, cursor, count, scan_collect, out, &out->n);
 }
 
 static void reply_scan(client *c, unsigned long long cursor, sstr *v, size_t n) {
-    char buf[32];
-    int blen = util_ull_to_str(buf, sizeof(buf), cursor);
-    add_reply_array(c, 2);
-    add_reply_bulk(c, buf, (size_t)blen);
-    add_reply_array(c, (long long)n);
+    scan_reply_header(c, cursor, (long long)n);
     for (size_t i = 0; i < n; i++)
         add_reply_bulk_sstr(c, v[i]);
 }
@@ -977,19 +927,19 @@ static void sscan_command(client *c) {
     scan_opts o = {.count = 10};
     sobj *set;
     /* Redis's order: the cursor, then the key, then the options. */
-    if (parse_cursor(c, 2, &cursor) < 0) return;
+    if (scan_parse_cursor(c, 2, &cursor) < 0) return;
     if (lookup_set(c, c->argv[1], 0, &set) < 0) return;
     if (!set) {
         reply_scan(c, 0, NULL, 0);
         return;
     }
-    if (scan_parse(c, 3, &o) < 0) return;
+    if (scan_parse_opts(c, 3, 0, &o) < 0) return;
     sstr_vec found = {0};
     cursor = scan_members(set, cursor, o.count, &found);
     size_t kept = 0;
     for (size_t i = 0; i < found.n; i++) {
         sstr s = found.v[i];
-        if (!o.use_pat || util_glob_match(o.pat, o.plen, s, sstr_len(s), 0))
+        if (scan_matches(&o, s, sstr_len(s)))
             found.v[kept++] = s;
         else
             sstr_free(s);

@@ -26,6 +26,7 @@
 #include "config.h"
 #include "server.h"
 #include "t_set.h"
+#include "scan.h"
 #include "t_zset.h"
 
 /* --------------------------------------------------------------- helpers */
@@ -1213,18 +1214,6 @@ static void zrandmember_command(client *c) {
 
 /* ----------------------------------------------------------------- ZSCAN */
 
-static int parse_cursor(client *c, int i, unsigned long long *out) {
-    const char *s = c->argv[i];
-    char *end;
-    errno = 0;
-    *out = strtoull(s, &end, 10);
-    if (isspace((unsigned char)s[0]) || *end != '\0' || errno == ERANGE) {
-        add_reply_error(c, "ERR invalid cursor");
-        return -1;
-    }
-    return 0;
-}
-
 typedef struct scan_acc {
     sstr *v; /* owned: member, score text, member, ... */
     size_t n, cap;
@@ -1252,42 +1241,19 @@ static void zscan_collect(void *priv, const dict_entry *de) {
 
 static void zscan_command(client *c) {
     unsigned long long cursor;
-    long long count = 10;
-    const char *pat = NULL;
-    size_t plen = 0;
+    scan_opts opt = {.count = 10};
     sobj *o;
-    if (parse_cursor(c, 2, &cursor) < 0) return;
+    if (scan_parse_cursor(c, 2, &cursor) < 0) return;
     if (lookup_zset(c, c->argv[1], 0, &o) < 0) return;
     if (!o) {
-        add_reply_array(c, 2);
-        add_reply_bulk(c, "0", 1);
-        add_reply_array(c, 0);
+        scan_reply_header(c, 0, 0);
         return;
     }
-    for (int i = 3; i < c->argc; i += 2) {
-        int left = c->argc - i;
-        if (opt_is(c->argv[i], "count") && left >= 2) {
-            if (get_ll_from_arg(c, i + 1, &count, NULL) < 0) return;
-            if (count < 1) {
-                add_reply_syntax_error(c);
-                return;
-            }
-        } else if (opt_is(c->argv[i], "match") && left >= 2) {
-            pat = c->argv[i + 1];
-            plen = sstr_len(c->argv[i + 1]);
-            if (plen == 1 && pat[0] == '*') pat = NULL;
-        } else {
-            add_reply_syntax_error(c);
-            return;
-        }
-    }
+    if (scan_parse_opts(c, 3, 0, &opt) < 0) return;
     scan_acc a = {0};
     if (o->encoding == OBJ_ENC_SKIPLIST) {
-        long long max_iter = count > LLONG_MAX / 10 ? LLONG_MAX : count * 10;
         dict *d = ((zset_ht *)o->ptr)->d;
-        do {
-            cursor = dict_scan(d, cursor, zscan_collect, &a);
-        } while (cursor && max_iter-- && a.n < (unsigned long long)count);
+        cursor = scan_dict(d, cursor, opt.count, zscan_collect, &a, &a.n);
     } else {
         zset_iter it;
         zset_elem e;
@@ -1298,7 +1264,7 @@ static void zscan_command(client *c) {
     }
     size_t kept = 0;
     for (size_t i = 0; i < a.n; i += 2) {
-        if (pat && !util_glob_match(pat, plen, a.v[i], sstr_len(a.v[i]), 0)) {
+        if (!scan_matches(&opt, a.v[i], sstr_len(a.v[i]))) {
             sstr_free(a.v[i]);
             sstr_free(a.v[i + 1]);
             continue;
@@ -1306,11 +1272,7 @@ static void zscan_command(client *c) {
         a.v[kept++] = a.v[i];
         a.v[kept++] = a.v[i + 1];
     }
-    char buf[32];
-    int blen = util_ull_to_str(buf, sizeof(buf), cursor);
-    add_reply_array(c, 2);
-    add_reply_bulk(c, buf, (size_t)blen);
-    add_reply_array(c, (long long)kept);
+    scan_reply_header(c, cursor, (long long)kept);
     for (size_t i = 0; i < kept; i++) {
         add_reply_bulk_sstr(c, a.v[i]);
         sstr_free(a.v[i]);
