@@ -720,10 +720,15 @@ static void tls_close(conn *c) {
     hs_untrack(tc);
     if (c->fd >= 0) ev_del_file(c->loop, c->fd, EV_READABLE | EV_WRITABLE);
     if (tc->ssl) {
-        /* Best effort close_notify; never wait for the peer's. */
+        /* Best effort close_notify; never wait for the peer's. A link that
+         * ended in order (either side closing) keeps its session resumable:
+         * without the shutdown flags OpenSSL drops it from the server cache
+         * as if the connection had failed. */
         if (c->state == CONN_STATE_CONNECTED) {
             ERR_clear_error();
             SSL_shutdown(tc->ssl);
+        } else if (c->state == CONN_STATE_CLOSED) {
+            SSL_set_shutdown(tc->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
         }
         SSL_free(tc->ssl);
         ERR_clear_error();

@@ -22,8 +22,9 @@
 #include "server.h"
 
 #define READ_CHUNK (16 * 1024)
-#define MAX_READS_PER_EVENT 16        /* bounds one client's share of an iteration */
-#define MAX_WRITE_PER_EVENT (1 << 20) /* then yield to other clients */
+#define MAX_READS_PER_EVENT 1 /* bounds one client's share of an iteration */
+#define MAX_WRITE_PER_EVENT (64 * 1024) /* then yield to other clients */
+#define IDLE_BUFFER_KEEP (64 * 1024)  /* buffer bytes a client keeps between crons */
 
 enum { OBUF_NORMAL = 0, OBUF_REPLICA = 1, OBUF_PUBSUB = 2 };
 
@@ -485,8 +486,9 @@ static int write_to_client(client *c) {
     c->srv->stat_net_output_bytes += total;
     if (total) c->last_interaction_ms = c->srv->mstime;
     if (!client_has_pending_output(c)) {
+        /* Keep the allocation: a pipelining client needs it again at once,
+         * and growing it back costs reallocs. The cron gives it back. */
         sbuf_clear(&c->reply);
-        sbuf_trim(&c->reply);
         c->sentlen = 0;
         c->reply_bytes_soft_since = 0;
         if (c->flags & CLIENT_WRITE_HANDLER) {
@@ -653,8 +655,14 @@ void networking_clients_cron(server *srv) {
             client_free(c);
         } else if (c->reply_bytes_soft_since && client_has_pending_output(c)) {
             check_output_limits(c);
-        } else if (c->querybuf.len == 0 && c->querybuf.cap > 64 * 1024) {
-            sbuf_free(&c->querybuf); /* give back the peak of a big request */
+        } else {
+            /* Give back the peaks of big requests and replies. */
+            if (c->querybuf.len == 0 && c->querybuf.cap > IDLE_BUFFER_KEEP)
+                sbuf_free(&c->querybuf);
+            if (!client_has_pending_output(c) && c->reply.cap > IDLE_BUFFER_KEEP) {
+                sbuf_free(&c->reply);
+                c->sentlen = 0;
+            }
         }
         c = next;
     }
