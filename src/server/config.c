@@ -371,6 +371,7 @@ static const directive directives[] = {
     X("tls-allowed-names", tls_allowed_names, D_TLS, "", parse_list, format_list),
     I("tls-auto-reload-interval", tls_auto_reload_interval, 0, 0, 86400, "0"),
     I("tls-max-handshakes-per-loop", tls_max_handshakes_per_loop, D_LISTEN, 1, 100000, "64"),
+    I("tls-handshake-timeout", tls_handshake_timeout, D_TLS, 100, 3600000, "10000"),
     /* encodings */
     L("hash-max-listpack-entries", hash_max_listpack_entries, 0, 0, LLONG_MAX, "512"),
     L("hash-max-listpack-value", hash_max_listpack_value, 0, 0, LLONG_MAX, "64"),
@@ -669,6 +670,7 @@ void config_to_tls(const server_config *cfg, tls_config *out) {
     out->allowed_names = (const char **)cfg->tls_allowed_names;
     out->allowed_names_count = cfg->tls_allowed_names_count;
     out->max_handshakes_per_loop = cfg->tls_max_handshakes_per_loop;
+    out->handshake_timeout_ms = cfg->tls_handshake_timeout;
     out->need_server_cert = 1;
 }
 

@@ -54,6 +54,7 @@ struct server_config {
     int tls_allowed_names_count;
     int tls_auto_reload_interval;
     int tls_max_handshakes_per_loop;
+    int tls_handshake_timeout; /* ms */
     /* encodings (thresholds used by the data-model families) */
     long long hash_max_listpack_entries, hash_max_listpack_value;
     long long set_max_intset_entries, set_max_listpack_entries, set_max_listpack_value;
