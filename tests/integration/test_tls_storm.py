@@ -52,8 +52,10 @@ def test_established_client_keeps_working_during_handshake_storm(start_server, c
             s.close()
     assert served > 0
     assert counts["ok"] > 0, counts
-    info = r.execute_command("INFO", "tls")
-    assert "tls_handshakes_ok:" in info
+    if not target.is_redis:
+        info = r.execute_command("INFO", "tls")
+        handshakes = int(info.split("tls_handshakes_ok:")[1].split()[0])
+        assert handshakes >= counts["ok"], (handshakes, counts)
     r.close()
 
 
