@@ -29,9 +29,8 @@
 #include "t_zset.h"
 
 static const command *family_tables[] = {
-    cmds_string, cmds_keys, cmds_connection, cmds_server, cmds_pubsub,
-    cmds_multi,  cmds_set,  cmds_hash,       cmds_list,   cmds_zset,
-    cmds_geo,    cmds_sort,
+    cmds_string, cmds_keys, cmds_connection, cmds_server, cmds_pubsub, cmds_multi,
+    cmds_set,    cmds_hash, cmds_list,       cmds_zset,   cmds_geo,    cmds_sort,
 };
 
 #define ENTRY_OF(cmdp) ((command_entry *)((char *)(cmdp)-offsetof(command_entry, cmd)))
