@@ -21,16 +21,18 @@
 #include "pubsub.h"
 #include "server.h"
 #include "blocking.h"
+#include "t_bitops.h"
 #include "t_geo.h"
 #include "t_hash.h"
+#include "t_hll.h"
 #include "t_list.h"
 #include "t_set.h"
 #include "t_sort.h"
 #include "t_zset.h"
 
 static const command *family_tables[] = {
-    cmds_string, cmds_keys, cmds_connection, cmds_server, cmds_pubsub, cmds_multi,
-    cmds_set,    cmds_hash, cmds_list,       cmds_zset,   cmds_geo,    cmds_sort,
+    cmds_string, cmds_keys, cmds_connection, cmds_server, cmds_pubsub, cmds_multi,  cmds_set,
+    cmds_hash,   cmds_list, cmds_zset,       cmds_geo,    cmds_sort,   cmds_bitops, cmds_hll,
 };
 
 #define ENTRY_OF(cmdp) ((command_entry *)((char *)(cmdp)-offsetof(command_entry, cmd)))

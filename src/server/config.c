@@ -384,6 +384,7 @@ static const directive directives[] = {
     L("list-compress-depth", list_compress_depth, 0, 0, LLONG_MAX, "0"),
     L("stream-node-max-bytes", stream_node_max_bytes, 0, 0, LLONG_MAX, "4096"),
     L("stream-node-max-entries", stream_node_max_entries, 0, 0, LLONG_MAX, "100"),
+    M("hll-sparse-max-bytes", hll_sparse_max_bytes, 0, 0, LLONG_MAX, "3000"),
 };
 
 #define NDIRECTIVES (sizeof(directives) / sizeof(directives[0]))

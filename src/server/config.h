@@ -61,6 +61,7 @@ struct server_config {
     long long zset_max_listpack_entries, zset_max_listpack_value;
     long long list_max_listpack_size, list_compress_depth;
     long long stream_node_max_bytes, stream_node_max_entries;
+    long long hll_sparse_max_bytes; /* sparse HLL promoted to dense past this size */
     /* replication and persistence placeholders live in their own modules */
 };
 
