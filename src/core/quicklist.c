@@ -43,12 +43,16 @@ static int node_size_ok(const quicklist *ql, size_t new_sz, unsigned long new_co
 }
 
 /* Would adding an element of len bytes keep the node within the limit? */
+#define QUICKLIST_SIZE_ESTIMATE_OVERHEAD 8
+
 static int node_allow_insert(const quicklist *ql, const quicklist_node *n, const void *s,
                              size_t len) {
     if (!n) return 0;
-    size_t add = lp_entry_size_str(s, len);
-    if (!lp_safe_to_add(n->lp, add)) return 0;
-    return node_size_ok(ql, lp_bytes(n->lp) + add, (unsigned long)n->count + 1);
+    if (!lp_safe_to_add(n->lp, lp_entry_size_str(s, len))) return 0;
+    /* Redis 7.0's estimate (element bytes plus 8), not the exact encoded
+     * size: nodes then split where Redis's do, and DUMP output matches. */
+    return node_size_ok(ql, lp_bytes(n->lp) + len + QUICKLIST_SIZE_ESTIMATE_OVERHEAD,
+                        (unsigned long)n->count + 1);
 }
 
 /* Links n after `after` (NULL: at the head). */
