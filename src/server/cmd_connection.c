@@ -12,6 +12,7 @@
 #include "networking.h"
 #include "pubsub.h"
 #include "server.h"
+#include "tracking.h"
 
 /* Compares a secret without leaking where it differs through timing. */
 static int secret_equal(const char *a, size_t alen, const char *b, size_t blen) {
@@ -158,6 +159,7 @@ static void reset_command(client *c) {
     if (c->flags & CLIENT_MULTI) multi_discard(c);
     multi_client_free(c);
     pubsub_client_free(c);
+    tracking_client_free(c);
     client_select_db(c, 0);
     c->resp = 2;
     sstr_free(c->name);
@@ -352,6 +354,10 @@ static void client_kill_command(client *c) {
 static void client_help_command(client *c) {
     static const char *lines[] = {
         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CACHING (YES|NO)",
+        "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+        "GETREDIR",
+        "    Return the client ID we are redirecting to when tracking is enabled.",
         "GETNAME",
         "    Return the name of the current connection.",
         "ID",
@@ -366,6 +372,11 @@ static void client_help_command(client *c) {
         "    Return information about client connections. Options: TYPE, ID.",
         "SETNAME <name>",
         "    Assign the name <name> to the current connection.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+        "         [OPTIN] [OPTOUT] [NOLOOP]",
+        "    Control server assisted client side caching.",
+        "TRACKINGINFO",
+        "    Report tracking status for the current connection.",
         "HELP",
         "    Print this help.",
     };
@@ -387,6 +398,16 @@ static const command client_subcommands[] = {
      "Terminates open connections.", "2.4.0", NULL},
     {"info", client_info_command, 2, CONN_FLAGS, 0, 0, 0, "connection",
      "Returns information about the connection.", "6.2.0", NULL},
+    {"tracking", tracking_client_tracking_command, -3, CONN_FLAGS, 0, 0, 0, "connection",
+     "Controls server-assisted client-side caching for the connection.", "6.0.0", NULL},
+    {"caching", tracking_client_caching_command, 3, CONN_FLAGS, 0, 0, 0, "connection",
+     "Instructs the server whether to track the keys in the next request.", "6.0.0", NULL},
+    {"getredir", tracking_client_getredir_command, 2, CONN_FLAGS, 0, 0, 0, "connection",
+     "Returns the client ID to which the connection's tracking notifications are redirected.",
+     "6.0.0", NULL},
+    {"trackinginfo", tracking_client_trackinginfo_command, 2, CONN_FLAGS, 0, 0, 0, "connection",
+     "Returns information about server-assisted client-side caching for the connection.", "6.2.0",
+     NULL},
     {"help", client_help_command, 2, CONN_FLAGS, 0, 0, 0, "connection",
      "Returns helpful text about the different subcommands.", "5.0.0", NULL},
     {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL},

@@ -17,6 +17,7 @@
 #include "networking.h"
 #include "pubsub.h"
 #include "server.h"
+#include "tracking.h"
 #include "server_main.h"
 
 /* ----------------------------------------------------------------- INFO */
@@ -76,8 +77,9 @@ static void info_clients(server *srv, sbuf *o) {
                  "# Clients\r\nconnected_clients:%lld\r\ncluster_connections:0\r\n"
                  "maxclients:%d\r\nclient_recent_max_input_buffer:%zu\r\n"
                  "client_recent_max_output_buffer:%zu\r\nblocked_clients:%lld\r\n"
-                 "tracking_clients:0\r\nclients_in_timeout_table:0\r\npubsub_clients:%lld\r\n",
-                 srv->nclients, srv->cfg->maxclients, max_in, max_out, blocking_count(srv), pubsub);
+                 "tracking_clients:%lld\r\nclients_in_timeout_table:0\r\npubsub_clients:%lld\r\n",
+                 srv->nclients, srv->cfg->maxclients, max_in, max_out, blocking_count(srv),
+                 tracking_num_clients(srv), pubsub);
 }
 
 static void info_memory(server *srv, sbuf *o) {
@@ -117,7 +119,8 @@ static void info_stats(server *srv, sbuf *o) {
         "instantaneous_ops_per_sec:%lld\r\ntotal_net_input_bytes:%llu\r\n"
         "total_net_output_bytes:%llu\r\nrejected_connections:%llu\r\nexpired_keys:%llu\r\n"
         "evicted_keys:%llu\r\nkeyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n"
-        "pubsub_channels:%zu\r\npubsub_patterns:%zu\r\ntotal_error_replies:%llu\r\n"
+        "pubsub_channels:%zu\r\npubsub_patterns:%zu\r\ntracking_total_keys:%zu\r\n"
+        "tracking_total_items:%zu\r\ntracking_total_prefixes:%zu\r\ntotal_error_replies:%llu\r\n"
         "client_query_buffer_limit_disconnections:%llu\r\n"
         "client_output_buffer_limit_disconnections:%llu\r\n",
         (unsigned long long)srv->stat_numconnections, (unsigned long long)srv->stat_numcommands,
@@ -125,7 +128,8 @@ static void info_stats(server *srv, sbuf *o) {
         (unsigned long long)srv->stat_net_output_bytes, (unsigned long long)srv->stat_rejected_conn,
         (unsigned long long)srv->stat_expiredkeys, (unsigned long long)srv->stat_evictedkeys,
         (unsigned long long)srv->stat_keyspace_hits, (unsigned long long)srv->stat_keyspace_misses,
-        pubsub_num_channels(srv), pubsub_num_patterns(srv),
+        pubsub_num_channels(srv), pubsub_num_patterns(srv), tracking_total_keys(srv),
+        tracking_total_items(srv), tracking_total_prefixes(srv),
         (unsigned long long)srv->stat_total_error_replies,
         (unsigned long long)srv->stat_client_qbuf_limit_disconnections,
         (unsigned long long)srv->stat_client_outbuf_limit_disconnections);

@@ -29,6 +29,8 @@
 #include "t_set.h"
 #include "t_sort.h"
 #include "t_zset.h"
+#include "evict.h"
+#include "tracking.h"
 
 static const command *family_tables[] = {
     cmds_string, cmds_keys, cmds_connection, cmds_server, cmds_pubsub, cmds_multi,  cmds_set,
@@ -138,6 +140,7 @@ void command_call(client *c) {
     uint64_t errors_before = srv->stat_total_error_replies;
     long long start = ev_now_us();
     c->cmd->fn(c);
+    if (c->tracking && (c->cmd->flags & CMD_READONLY)) tracking_remember_keys(c);
     long long dur = ev_now_us() - start;
     e->calls++;
     e->usec += (uint64_t)dur;
@@ -228,6 +231,17 @@ void command_process(client *c) {
         reject(c, "NOAUTH Authentication required.");
         return;
     }
+    if (evict_command_refused(c)) {
+        if ((c->flags & CLIENT_MULTI) && !strcmp(cmd->name, "exec")) {
+            /* As Redis's execCommandAbort: the transaction is discarded. */
+            ENTRY_OF(cmd)->rejected++;
+            multi_discard(c);
+            add_reply_error(c, "EXECABORT Transaction discarded because of: " EVICT_OOM_ERROR);
+        } else {
+            reject(c, EVICT_OOM_ERROR);
+        }
+        return;
+    }
     if ((c->flags & CLIENT_PUBSUB) && c->resp == 2 && !pubsub_command_allowed_in_context(cmd)) {
         char msg[256];
         snprintf(msg, sizeof(msg),
@@ -246,6 +260,7 @@ void command_process(client *c) {
         return;
     }
     command_call(c);
+    tracking_after_command(c);
     /* Serve clients blocked on keys this command (or EXEC) made ready. */
     blocking_handle_ready_keys(srv);
 }

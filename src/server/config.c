@@ -23,6 +23,7 @@
 #include "../core/util.h"
 #include "commands.h"
 #include "config.h"
+#include "evict.h"
 #include "server_main.h"
 
 typedef enum { T_BOOL, T_INT, T_LL, T_MEM, T_STR, T_ENUM, T_SPECIAL } dtype;
@@ -347,6 +348,7 @@ static const directive directives[] = {
     I("lfu-log-factor", lfu_log_factor, 0, 0, INT_MAX, "10"),
     I("lfu-decay-time", lfu_decay_time, 0, 0, INT_MAX, "1"),
     B("lazyfree-lazy-user-del", lazyfree_lazy_user_del, 0, "no"),
+    L("tracking-table-max-keys", tracking_table_max_keys, 0, 0, LLONG_MAX, "1000000"),
     B("lazyfree-lazy-user-flush", lazyfree_lazy_user_flush, 0, "no"),
     /* TLS */
     S("tls-cert-file", tls_cert_file, D_TLS, ""),
@@ -744,6 +746,8 @@ static int apply_changes(server *srv, set_item *items, int n, char *errstr, size
         if (items[i].d->flags & D_LISTEN) listen = 1;
         if (!strcmp(items[i].d->name, "loglevel")) log_set_level(srv->cfg->loglevel);
         if (!strncmp(items[i].d->name, "maxmemory", 9)) obj_apply_config(srv);
+        /* As Redis: a lower limit evicts now, not at the next command. */
+        if (!strcmp(items[i].d->name, "maxmemory") && srv->dbs) evict_perform(srv);
     }
     if (tls && (config_tls_wanted(srv->cfg) || srv->tls)) {
         if (config_apply_tls(srv, errstr, errlen) < 0) return -1;

@@ -41,6 +41,7 @@ struct server_config {
     int lfu_log_factor, lfu_decay_time;
     int active_expire_effort;
     int lazyfree_lazy_user_del, lazyfree_lazy_user_flush;
+    long long tracking_table_max_keys;
     /* tls */
     char *tls_cert_file, *tls_key_file, *tls_key_file_pass;
     char *tls_client_cert_file, *tls_client_key_file, *tls_client_key_file_pass;

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "multi.h"
 #include "server.h"
+#include "tracking.h"
 
 /* Active expiry tuning (Redis 7.0 expire.c, at active-expire-effort 1). */
 #define EXPIRE_KEYS_PER_LOOP 20
@@ -67,10 +68,12 @@ void db_free_all(server *srv) {
 
 void db_signal_modified(server *srv, sdb *db, const sstr key) {
     multi_touch_watched_key(srv, db, key);
+    tracking_invalidate_key(srv, key);
 }
 
 void db_signal_flushed(server *srv, int dbid) {
     multi_touch_all_watched(srv, dbid);
+    tracking_invalidate_all(srv);
 }
 
 /* ---------------------------------------------------------------- expiry */

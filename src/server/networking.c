@@ -20,11 +20,12 @@
 #include "networking.h"
 #include "pubsub.h"
 #include "server.h"
+#include "tracking.h"
 
 #define READ_CHUNK (16 * 1024)
-#define MAX_READS_PER_EVENT 1 /* bounds one client's share of an iteration */
+#define MAX_READS_PER_EVENT 1           /* bounds one client's share of an iteration */
 #define MAX_WRITE_PER_EVENT (64 * 1024) /* then yield to other clients */
-#define IDLE_BUFFER_KEEP (64 * 1024)  /* buffer bytes a client keeps between crons */
+#define IDLE_BUFFER_KEEP (64 * 1024)    /* buffer bytes a client keeps between crons */
 
 enum { OBUF_NORMAL = 0, OBUF_REPLICA = 1, OBUF_PUBSUB = 2 };
 
@@ -125,6 +126,7 @@ void client_free(client *c) {
     blocking_client_free(c);
     pubsub_client_free(c);
     multi_client_free(c);
+    tracking_client_free(c);
     pending_remove(c);
     if (c->conn) {
         unlink_client(srv, c);
@@ -657,8 +659,7 @@ void networking_clients_cron(server *srv) {
             check_output_limits(c);
         } else {
             /* Give back the peaks of big requests and replies. */
-            if (c->querybuf.len == 0 && c->querybuf.cap > IDLE_BUFFER_KEEP)
-                sbuf_free(&c->querybuf);
+            if (c->querybuf.len == 0 && c->querybuf.cap > IDLE_BUFFER_KEEP) sbuf_free(&c->querybuf);
             if (!client_has_pending_output(c) && c->reply.cap > IDLE_BUFFER_KEEP) {
                 sbuf_free(&c->reply);
                 c->sentlen = 0;
@@ -675,6 +676,7 @@ static void client_flags_string(const client *c, char *buf) {
     if (c->flags & CLIENT_MULTI) *p++ = 'x';
     if (c->flags & CLIENT_PUBSUB) *p++ = 'P';
     if (c->flags & CLIENT_BLOCKED) *p++ = 'b';
+    p += tracking_flag_chars(c, p);
     if (c->flags & CLIENT_DIRTY_CAS) *p++ = 'd';
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) *p++ = 'c';
     if (c->flags & CLIENT_UNIX) *p++ = 'U';

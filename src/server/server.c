@@ -25,6 +25,8 @@
 #include "t_list.h"
 #include "t_set.h"
 #include "t_zset.h"
+#include "evict.h"
+#include "tracking.h"
 
 /* Set by the signal handler, read by the cron: the only cross-context state. */
 static volatile sig_atomic_t shutdown_signal;
@@ -202,6 +204,7 @@ static int64_t server_cron(ev_loop *loop, int64_t id, void *data) {
     }
     sample_ops(srv);
     databases_cron(srv);
+    evict_cron(srv);
     blocking_check_timeouts(srv);
     if (srv->mstime - srv->last_clients_cron_ms >= 1000) {
         networking_clients_cron(srv);
@@ -219,6 +222,7 @@ static void before_sleep(ev_loop *loop, void *data) {
     /* Keys made ready outside a command, then clients unblocked meanwhile. */
     blocking_handle_ready_keys(srv);
     blocking_process_unblocked(srv);
+    tracking_before_sleep(srv);
     networking_flush_pending(srv);
 }
 
@@ -290,6 +294,7 @@ server *server_create(server_config *cfg, char *err, size_t errlen) {
     commands_init(srv);
     blocking_init(srv);
     pubsub_init(srv);
+    tracking_init(srv);
     if (config_tls_wanted(cfg) && config_apply_tls(srv, err, errlen) < 0) goto fail;
     if (server_listen(srv, err, errlen) < 0) goto fail;
     server_tls_timer_update(srv);
@@ -328,6 +333,8 @@ void server_destroy(server *srv) {
         commands_free(srv);
     }
     blocking_free(srv);
+    tracking_free(srv);
+    evict_free(srv);
     db_free_all(srv);
     if (srv->loop) ev_destroy(srv->loop);
     config_free(srv->cfg);

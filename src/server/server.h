@@ -222,6 +222,7 @@ struct client {
 
     dict *pubsub_channels; /* sstr -> NULL; owned */
     dict *pubsub_patterns;
+    struct tracking_client *tracking; /* owned by tracking.c; NULL when tracking is off */
 
     struct client *prev, *next;                 /* all clients list (server) */
     struct client *pending_prev, *pending_next; /* clients with output to flush */
@@ -348,6 +349,8 @@ struct server {
     struct blocking_ctx *blocking; /* owned by blocking.c: blocked clients, ready keys */
     dict *pubsub_channels;         /* channel sstr -> dict of clients */
     dict *pubsub_patterns;         /* pattern sstr -> dict of clients */
+    struct tracking_ctx *tracking; /* owned by tracking.c: client-side caching */
+    struct evict_pool *evict_pool; /* owned by evict.c: eviction candidates, or NULL */
 
     /* stats */
     long long start_ms;
