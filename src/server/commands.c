@@ -27,14 +27,17 @@
 #include "t_hll.h"
 #include "t_list.h"
 #include "t_set.h"
+#include "rdb_value.h"
 #include "t_sort.h"
+#include "t_stream.h"
 #include "t_zset.h"
 #include "evict.h"
 #include "tracking.h"
 
 static const command *family_tables[] = {
-    cmds_string, cmds_keys, cmds_connection, cmds_server, cmds_pubsub, cmds_multi,  cmds_set,
-    cmds_hash,   cmds_list, cmds_zset,       cmds_geo,    cmds_sort,   cmds_bitops, cmds_hll,
+    cmds_string, cmds_keys, cmds_connection, cmds_server, cmds_pubsub, cmds_multi,
+    cmds_set,    cmds_hash, cmds_list,       cmds_zset,   cmds_geo,    cmds_sort,
+    cmds_bitops, cmds_hll,  cmds_stream,     cmds_dump,
 };
 
 #define ENTRY_OF(cmdp) ((command_entry *)((char *)(cmdp)-offsetof(command_entry, cmd)))

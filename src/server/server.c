@@ -24,6 +24,7 @@
 #include "t_hash.h"
 #include "t_list.h"
 #include "t_set.h"
+#include "t_stream.h"
 #include "t_zset.h"
 #include "evict.h"
 #include "tracking.h"
@@ -289,6 +290,7 @@ server *server_create(server_config *cfg, char *err, size_t errlen) {
     hash_register_type();
     zset_register_type();
     list_register_type();
+    stream_register_type();
     obj_apply_config(srv);
     db_init_all(srv, cfg->databases);
     commands_init(srv);
