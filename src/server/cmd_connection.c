@@ -7,6 +7,7 @@
 
 #include "../core/mem.h"
 #include "../core/util.h"
+#include "blocking.h"
 #include "config.h"
 #include "multi.h"
 #include "networking.h"
@@ -351,6 +352,31 @@ static void client_kill_command(client *c) {
     if (kill_self) c->flags |= CLIENT_CLOSE_AFTER_REPLY;
 }
 
+/* CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 if that client was blocked. */
+static void client_unblock_command(client *c) {
+    long long id;
+    if (get_ll_from_arg(c, 2, &id, NULL) < 0) return;
+    int with_error = 0;
+    if (c->argc == 4) {
+        if (arg_is(c, 3, "error")) {
+            with_error = 1;
+        } else if (!arg_is(c, 3, "timeout")) {
+            add_reply_error(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return;
+        }
+    } else if (c->argc > 4) {
+        add_reply_syntax_error(c);
+        return;
+    }
+    for (client *o = c->srv->clients; o; o = o->next) {
+        if (o->id == (uint64_t)id) {
+            add_reply_int(c, blocking_unblock_client(o, with_error));
+            return;
+        }
+    }
+    add_reply_int(c, 0);
+}
+
 static void client_help_command(client *c) {
     static const char *lines[] = {
         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -377,6 +403,8 @@ static void client_help_command(client *c) {
         "    Control server assisted client side caching.",
         "TRACKINGINFO",
         "    Report tracking status for the current connection.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
         "HELP",
         "    Print this help.",
     };
@@ -408,6 +436,8 @@ static const command client_subcommands[] = {
     {"trackinginfo", tracking_client_trackinginfo_command, 2, CONN_FLAGS, 0, 0, 0, "connection",
      "Returns information about server-assisted client-side caching for the connection.", "6.2.0",
      NULL},
+    {"unblock", client_unblock_command, -3, CONN_FLAGS | CMD_ADMIN, 0, 0, 0, "connection",
+     "Unblocks a client blocked by a blocking command from a different connection.", "5.0.0", NULL},
     {"help", client_help_command, 2, CONN_FLAGS, 0, 0, 0, "connection",
      "Returns helpful text about the different subcommands.", "5.0.0", NULL},
     {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL},

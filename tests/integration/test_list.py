@@ -537,3 +537,36 @@ def test_copy_is_deep_and_watch_sees_list_changes(r, raw):
         assert c.cmd("PING") == b"+QUEUED"
         ex(r, *change)
         assert c.cmd("EXEC") is None, change
+
+
+def test_client_unblock(client_factory):
+    """CLIENT UNBLOCK id [TIMEOUT|ERROR] on a client blocked in BLPOP."""
+    import threading
+    admin = client_factory()
+    for reason, expect in (("TIMEOUT", None), ("ERROR", "UNBLOCKED")):
+        blocked = client_factory()
+        bid = blocked.execute_command("CLIENT", "ID")
+        out = {}
+
+        def run():
+            try:
+                out["reply"] = blocked.execute_command("BLPOP", "unblock:none", 30)
+            except Exception as e:  # the ERROR reason arrives as an error reply
+                out["error"] = str(e)
+
+        t = threading.Thread(target=run)
+        t.start()
+        deadline = 50
+        while deadline and admin.execute_command("CLIENT", "UNBLOCK", bid, reason) != 1:
+            deadline -= 1
+            threading.Event().wait(0.1)
+        t.join(timeout=10)
+        assert deadline > 0
+        if expect is None:
+            assert out == {"reply": None}
+        else:
+            assert out["error"].startswith(expect), out
+    assert admin.execute_command("CLIENT", "UNBLOCK", 999999) == 0
+    with pytest.raises(Exception) as e:
+        admin.execute_command("CLIENT", "UNBLOCK", 1, "SOMETIMES")
+    assert "TIMEOUT or ERROR" in str(e.value)
