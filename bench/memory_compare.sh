@@ -7,16 +7,17 @@
 #   strings  1M keys str:N   -> 10-20 byte values
 #   hashes   100k keys of 20 fields (6-14 byte values)
 #   zsets    100k keys of 50 members (half integer, half fractional scores)
-# and reads INFO memory (used_memory, used_memory_rss) before and after each
-# dataset. Prints bytes per key for both servers and the sealkv/redis ratio
-# (below 1.0 = sealkv uses less). Also prints OBJECT ENCODING of one key per
-# dataset on each side, so a ratio is never read across different encodings.
+# and reads used_memory (INFO memory) and RSS (/proc) before and after each
+# dataset, each loaded alone into a freshly started pair of servers. Prints
+# bytes per key for both servers and the sealkv/redis ratio (below 1.0 =
+# sealkv uses less), and OBJECT ENCODING of one key per dataset on each side,
+# so that a ratio is never read across different encodings.
 #
 #   BENCH_SCALE=0.1 bench/memory_compare.sh   # 100k / 10k / 10k keys
 #   SEALKV_SERVER=/usr/bin/redis-server ...   # harness check: ratios ~1.0
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib.sh
+# shellcheck source=bench/lib.sh
 . "$here/lib.sh"
 
 BENCH_SCALE=${BENCH_SCALE:-1}
@@ -35,9 +36,12 @@ mem_field() {
     bench_cli "$2" "$1" INFO memory | tr -d '\r' | sed -n "s/^$3://p"
 }
 
-# mem_snapshot PORT -> "used_memory rss"
+# mem_snapshot PORT PID -> "used_memory rss": used_memory from the server,
+# RSS from /proc for both alike (redis-server's INFO samples it in its cron).
 mem_snapshot() {
-    echo "$(mem_field "$1" plain used_memory) $(mem_field "$1" plain used_memory_rss)"
+    local pages
+    read -r _ pages _ <"/proc/$2/statm"
+    echo "$(mem_field "$1" plain used_memory) $((pages * $(getconf PAGESIZE)))"
 }
 
 # load PORT FILE EXPECTED_KEYS: pipes the RESP file and checks the key count.
@@ -51,13 +55,22 @@ load() {
     esac
 }
 
-read -r P_REDIS P_SEALKV <<<"$(bench_free_ports 2)"
-bench_start_server redis "$REDIS_SERVER" plain "$P_REDIS"
-PID_REDIS=$BENCH_LAST_PID
-bench_start_server sealkv "$SEALKV_SERVER" plain "$P_SEALKV"
-PID_SEALKV=$BENCH_LAST_PID
-bench_log "sealkv: $SEALKV_SERVER ($(bench_cli plain "$P_SEALKV" INFO memory | tr -d '\r' |
-    sed -n 's/^mem_allocator://p'))"
+# stop_server PID: TERM, wait (at most 5 s), KILL; forgets the pid.
+stop_server() {
+    local pid=$1 i
+    kill "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    local -a keep=()
+    for i in "${BENCH_PIDS[@]}"; do
+        [ "$i" = "$pid" ] || keep+=("$i")
+    done
+    BENCH_PIDS=("${keep[@]}")
+}
 
 RESULTS=$BENCH_TMP/results.tsv
 : >"$RESULTS"
@@ -66,26 +79,43 @@ for spec in "strings $N_STRINGS str:0" "hashes $N_HASHES hash:0" "zsets $N_ZSETS
     file=$BENCH_TMP/$kind.resp
     bench_log "generating $kind ($n keys)"
     python3 "$here/mem_gen.py" "$kind" "$n" 1 >"$file"
+    # Each dataset alone, in a freshly started pair of servers running side
+    # by side: no main-table growth paid for another dataset, and no pages
+    # freed by an earlier dataset reused (which would hide RSS).
+    read -r P_REDIS P_SEALKV <<<"$(bench_free_ports 2)"
+    bench_start_server "redis-$kind" "$REDIS_SERVER" plain "$P_REDIS"
+    PID_REDIS=$BENCH_LAST_PID
+    bench_start_server "sealkv-$kind" "$SEALKV_SERVER" plain "$P_SEALKV"
+    PID_SEALKV=$BENCH_LAST_PID
+    if [ "$kind" = strings ]; then
+        bench_log "sealkv: $SEALKV_SERVER ($(bench_cli plain "$P_SEALKV" INFO memory |
+            tr -d '\r' | sed -n 's/^mem_allocator://p'))"
+    fi
     for side in redis sealkv; do
         port=P_${side^^}
         port=${!port}
-        read -r m0 r0 <<<"$(mem_snapshot "$port")"
+        pid=PID_${side^^}
+        pid=${!pid}
+        read -r m0 r0 <<<"$(mem_snapshot "$port" "$pid")"
         t0=$(date +%s.%N)
         load "$port" "$file"
         t1=$(date +%s.%N)
-        read -r m1 r1 <<<"$(mem_snapshot "$port")"
+        read -r m1 r1 <<<"$(mem_snapshot "$port" "$pid")"
         enc=$(bench_cli plain "$port" OBJECT ENCODING "$sample" | tr -d '\r')
         keys=$(bench_cli plain "$port" DBSIZE | tr -d '\r')
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$side" "$n" "$m0" "$m1" "$r0" "$r1" \
-            "$enc" "$(echo "$t1 - $t0" | bc)" >>"$RESULTS"
-        bench_log "$side $kind loaded in $(printf '%.1f' "$(echo "$t1 - $t0" | bc)") s, dbsize $keys"
+        [ "$keys" = "$n" ] || bench_die "$side: $keys keys after loading $n $kind"
+        kill -0 "$pid" 2>/dev/null || bench_die "$side died while loading $kind"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$side" "$n" "$m0" "$m1" "$r0" \
+            "$r1" "$enc" "$(echo "$t1 - $t0" | bc)" >>"$RESULTS"
+        bench_log "$side $kind loaded in $(printf '%.1f' "$(echo "$t1 - $t0" | bc)") s"
     done
+    stop_server "$PID_REDIS"
+    stop_server "$PID_SEALKV"
     rm -f "$file"
 done
-kill -0 "$PID_REDIS" && kill -0 "$PID_SEALKV" || bench_die "a server died during the run"
 
 echo
-echo "memory per key (INFO used_memory / used_memory_rss delta over the dataset), BENCH_SCALE=$BENCH_SCALE"
+echo "memory per key (INFO used_memory and /proc RSS deltas over the dataset), BENCH_SCALE=$BENCH_SCALE"
 python3 - "$RESULTS" <<'PYEOF'
 import sys
 rows = {}

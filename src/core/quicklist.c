@@ -319,11 +319,11 @@ unsigned long quicklist_del_range(quicklist *ql, long start, unsigned long count
     unsigned long pos = start >= 0 ? (unsigned long)start : ql->count - (unsigned long)(-start);
     unsigned long left = ql->count - pos;
     if (count > left) count = left;
-    unsigned long todo = count;
-    while (n && todo) {
+    unsigned long remaining = count;
+    while (n && remaining) {
         quicklist_node *next = n->next;
         unsigned long here = n->count - (unsigned long)off;
-        if (here > todo) here = todo;
+        if (here > remaining) here = remaining;
         if (off == 0 && here == n->count) {
             unlink_node(ql, n);
         } else {
@@ -331,7 +331,7 @@ unsigned long quicklist_del_range(quicklist *ql, long start, unsigned long count
             n->count -= (uint32_t)here;
             ql->count -= here;
         }
-        todo -= here;
+        remaining -= here;
         off = 0;
         n = next;
     }
