@@ -237,14 +237,17 @@ static sobj *new_embstr(const void *p, size_t len) {
     return o;
 }
 
+/* Shared integers carry the clock of their creation, as Redis's do: OBJECT
+ * IDLETIME of such a value is the time since the server started. */
 static void init_shared(void) {
     if (shared_ready) return;
+    unsigned created = lru_clock_at(ev_wall_ms());
     for (int i = 0; i < OBJ_SHARED_INTEGERS; i++) {
         sobj *o = &shared_integers[i];
         o->type = OBJ_STRING;
         o->encoding = OBJ_ENC_INT;
         o->refcount = OBJ_SHARED_REFCOUNT;
-        o->lru = 0;
+        o->lru = created;
         o->ival = i;
     }
     shared_ready = 1;
