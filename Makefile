@@ -41,7 +41,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 BINARIES := $(BIN)/sealkv-server $(BIN)/sealkv-certs
 
-.PHONY: all deps run test unit integration asan fuzz fuzz-build bench clean format-check
+.PHONY: all deps run test unit integration differential asan fuzz fuzz-build bench clean format-check
 
 all: $(BINARIES)
 
@@ -82,6 +82,11 @@ unit: $(UNIT_BIN)
 
 integration: all
 	@scripts/run-integration.sh $(BIN)
+
+# Seeded random command streams sent to redis-server 7.0 and sealkv-server,
+# replies compared one by one (tests/differential).
+differential: all
+	@SEALKV_BIN=$(abspath $(BIN)) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/differential
 
 run: deps all
 	@scripts/run-demo.sh

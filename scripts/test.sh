@@ -29,11 +29,13 @@ step format make format-check
 step build make -j"$jobs" all
 step unit make -j"$jobs" unit
 step integration make integration
+step differential make differential
 step asan-build make -j"$jobs" SAN=1 all
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 step asan-unit make -j"$jobs" SAN=1 unit
 step asan-integration make SAN=1 integration
+step asan-differential make SAN=1 differential
 step fuzz-build make fuzz-build
 step fuzz scripts/run-fuzz.sh "${FUZZ_SECONDS:-30}"
 

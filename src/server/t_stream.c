@@ -755,6 +755,9 @@ static stream *xinfo_stream(client *c) {
 static void xinfo_stream_command(client *c) {
     int full = 0;
     long long count = 10;
+    /* Redis looks the key up before it reads the options. */
+    stream *s = xinfo_stream(c);
+    if (!s) return;
     if (c->argc > 3) {
         if (strcasecmp(c->argv[3], "full") != 0 ||
             (c->argc > 4 && (c->argc != 6 || strcasecmp(c->argv[4], "count") != 0))) {
@@ -770,8 +773,6 @@ static void xinfo_stream_command(client *c) {
             if (count < 0) count = 10;
         }
     }
-    stream *s = xinfo_stream(c);
-    if (!s) return;
     if (full)
         reply_stream_full(c, s, count);
     else
