@@ -263,7 +263,7 @@ static void test_seek_and_navigation(void **state) {
     assert_int_equal(lp_length(lp), 10);
     for (long i = -10; i < 10; i++) {
         unsigned char *p = lp_seek(lp, i);
-        char want[16];
+        char want[32];
         snprintf(want, sizeof want, "e%ld", i < 0 ? i + 10 : i);
         assert_non_null(p);
         assert_string_equal(entry_str(p, buf, sizeof buf), want);
