@@ -141,12 +141,16 @@ void command_call(client *c) {
     server *srv = c->srv;
     command_entry *e = ENTRY_OF(c->cmd);
     uint64_t errors_before = srv->stat_total_error_replies;
-    long long start = ev_now_us();
+    /* The clock read that gave the command its "now" (networking.c, before
+     * dispatch) also starts its duration; commands run by EXEC read anew. */
+    long long start = srv->call_depth ? server_ustime_now() : srv->ustime;
+    srv->call_depth++;
     c->cmd->fn(c);
+    srv->call_depth--;
     if (c->tracking && (c->cmd->flags & CMD_READONLY)) tracking_remember_keys(c);
-    long long dur = ev_now_us() - start;
+    long long dur = server_ustime_now() - start;
     e->calls++;
-    e->usec += (uint64_t)dur;
+    e->usec += dur > 0 ? (uint64_t)dur : 0; /* the wall clock may step back */
     if (srv->stat_total_error_replies != errors_before) e->failed++;
     c->commands_processed++;
     srv->stat_numcommands++;

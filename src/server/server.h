@@ -343,6 +343,7 @@ struct server {
     client *clients;        /* all connected clients (list head) */
     client *pending_writes; /* clients with replies to flush in before-sleep */
     client *current_client; /* running a command */
+    int call_depth;         /* command_call nesting (EXEC runs commands) */
     uint64_t next_client_id;
     long long nclients;
 
