@@ -475,7 +475,12 @@ int arg_is(const client *c, int i, const char *lit) {
 static int write_to_client(client *c) {
     size_t total = 0;
     while (client_has_pending_output(c) && total < MAX_WRITE_PER_EVENT) {
-        int n = conn_write(c->conn, c->reply.data + c->sentlen, c->reply.len - c->sentlen);
+        /* Bounded per call too: TLS writes every record it can in one
+         * call, so an unbounded call would send a whole 256 KiB pipeline
+         * before the next client gets its first byte. */
+        size_t want = c->reply.len - c->sentlen;
+        if (want > MAX_WRITE_PER_EVENT - total) want = MAX_WRITE_PER_EVENT - total;
+        int n = conn_write(c->conn, c->reply.data + c->sentlen, want);
         if (n < 0) {
             log_verbose("Error writing to client: %s", conn_last_error(c->conn));
             client_free(c);
