@@ -5,7 +5,10 @@
  * so a pipeline of N commands costs one write (one TLS record train), not N.
  * Only when the socket cannot take everything is a write handler installed.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -463,6 +466,27 @@ int get_ld_from_arg(client *c, int i, long double *out, const char *msg) {
         return -1;
     }
     return 0;
+}
+
+/* Redis's getDoubleFromObject: strtod over the whole argument (an sstr is
+ * NUL-terminated), no leading space, no NaN, no overflow to +-HUGE_VAL nor
+ * underflow to 0. */
+static int arg_to_double(const sstr s, double *out) {
+    size_t len = sstr_len(s);
+    char *end;
+    if (len == 0 || isspace((unsigned char)s[0])) return 0;
+    errno = 0;
+    double v = strtod(s, &end);
+    if ((size_t)(end - s) != len || isnan(v)) return 0;
+    if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO)) return 0;
+    *out = v;
+    return 1;
+}
+
+int get_double_from_arg(client *c, int i, double *out, const char *msg) {
+    if (arg_to_double(c->argv[i], out)) return 0;
+    add_reply_error(c, msg ? msg : "ERR value is not a valid float");
+    return -1;
 }
 
 int arg_is(const client *c, int i, const char *lit) {

@@ -264,6 +264,7 @@ void add_reply_arity_error(client *c);
 int get_ll_from_arg(client *c, int i, long long *out, const char *msg);
 int get_positive_ll_from_arg(client *c, int i, long long *out, const char *msg);
 int get_ld_from_arg(client *c, int i, long double *out, const char *msg);
+int get_double_from_arg(client *c, int i, double *out, const char *msg);
 int arg_is(const client *c, int i, const char *lit); /* case-insensitive */
 
 client *client_create(server *srv, conn *cn, int flags);

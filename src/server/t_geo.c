@@ -24,26 +24,6 @@
 
 /* --------------------------------------------------------------- helpers */
 
-/* Redis getDoubleFromObject: strtod over the whole argument, no leading
- * space, no NaN, no overflow. */
-static int parse_double(const sstr s, double *out) {
-    size_t len = sstr_len(s);
-    char *end;
-    if (len == 0 || isspace((unsigned char)s[0])) return 0;
-    errno = 0;
-    double v = strtod(s, &end);
-    if ((size_t)(end - s) != len || isnan(v)) return 0;
-    if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO)) return 0;
-    *out = v;
-    return 1;
-}
-
-static int double_arg(client *c, int i, double *out, const char *msg) {
-    if (parse_double(c->argv[i], out)) return 0;
-    add_reply_error(c, msg ? msg : "ERR value is not a valid float");
-    return -1;
-}
-
 /* Reads a zset for reading; replies WRONGTYPE (returns -1) for another
  * type. *o is NULL when the key is missing. */
 static int lookup_zset_read(client *c, const sstr key, sobj **o) {
@@ -57,7 +37,9 @@ static int lookup_zset_read(client *c, const sstr key, sobj **o) {
 
 /* argv[i], argv[i+1] as longitude, latitude inside the geohash limits. */
 static int lonlat_arg(client *c, int i, double xy[2]) {
-    if (double_arg(c, i, &xy[0], NULL) < 0 || double_arg(c, i + 1, &xy[1], NULL) < 0) return -1;
+    if (get_double_from_arg(c, i, &xy[0], NULL) < 0 ||
+        get_double_from_arg(c, i + 1, &xy[1], NULL) < 0)
+        return -1;
     if (xy[0] < GEO_LONG_MIN || xy[0] > GEO_LONG_MAX || xy[1] < GEO_LAT_MIN ||
         xy[1] > GEO_LAT_MAX) {
         add_reply_errorf(c, "ERR invalid longitude,latitude pair %f,%f", xy[0], xy[1]);
@@ -81,7 +63,7 @@ static double unit_arg(client *c, int i) {
 /* "radius unit" at argv[i]. */
 static int distance_arg(client *c, int i, geo_shape *shape) {
     double radius;
-    if (double_arg(c, i, &radius, "ERR need numeric radius") < 0) return -1;
+    if (get_double_from_arg(c, i, &radius, "ERR need numeric radius") < 0) return -1;
     if (radius < 0) {
         add_reply_error(c, "ERR radius cannot be negative");
         return -1;
@@ -97,8 +79,8 @@ static int distance_arg(client *c, int i, geo_shape *shape) {
 /* "width height unit" at argv[i]. */
 static int box_arg(client *c, int i, geo_shape *shape) {
     double w, h;
-    if (double_arg(c, i, &w, "ERR need numeric width") < 0 ||
-        double_arg(c, i + 1, &h, "ERR need numeric height") < 0)
+    if (get_double_from_arg(c, i, &w, "ERR need numeric width") < 0 ||
+        get_double_from_arg(c, i + 1, &h, "ERR need numeric height") < 0)
         return -1;
     if (h < 0 || w < 0) {
         add_reply_error(c, "ERR height or width cannot be negative");

@@ -48,26 +48,6 @@ static sstr probe_key(const char *p, size_t len) {
     return scratch;
 }
 
-/* Redis getDoubleFromObject: strtod over the whole argument, no leading
- * space, no NaN, no overflow to +-HUGE_VAL nor underflow to 0. */
-static int parse_double(const sstr s, double *out) {
-    size_t len = sstr_len(s);
-    char *end;
-    if (len == 0 || isspace((unsigned char)s[0])) return 0;
-    errno = 0;
-    double v = strtod(s, &end);
-    if ((size_t)(end - s) != len || isnan(v)) return 0;
-    if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO)) return 0;
-    *out = v;
-    return 1;
-}
-
-static int double_from_arg(client *c, int i, double *out, const char *msg) {
-    if (parse_double(c->argv[i], out)) return 0;
-    add_reply_error(c, msg ? msg : "ERR value is not a valid float");
-    return -1;
-}
-
 /* ----------------------------------------------------- lookups & replies */
 
 /* Read lookup that replies WRONGTYPE; *o is NULL when the key is missing.
@@ -161,7 +141,7 @@ static int zadd_parse(client *c, zadd_args *a) {
     }
     a->scores = sk_malloc(sizeof(double) * (size_t)a->elements);
     for (long i = 0; i < a->elements; i++) {
-        if (double_from_arg(c, j + (int)i * 2, &a->scores[i], NULL) < 0) return -1;
+        if (get_double_from_arg(c, j + (int)i * 2, &a->scores[i], NULL) < 0) return -1;
         size_t len = sstr_len(c->argv[j + i * 2 + 1]);
         if (len > a->maxlen) a->maxlen = len;
     }
@@ -792,7 +772,8 @@ static int setop_parse_opts(client *c, int j, setop_ctx *x, sstr dstkey, int *wi
         if (full && remaining >= x->n + 1 && opt_is(c->argv[j], "weights")) {
             j++;
             for (long i = 0; i < x->n; i++, j++)
-                if (double_from_arg(c, j, &x->src[i].weight, "ERR weight value is not a float") < 0)
+                if (get_double_from_arg(c, j, &x->src[i].weight,
+                                        "ERR weight value is not a float") < 0)
                     return -1;
         } else if (full && remaining >= 2 && opt_is(c->argv[j], "aggregate")) {
             const sstr a = c->argv[j + 1];

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../../src/core/mem.h"
+#include "server_fixture.h"
 #include "../../src/server/config.h"
 #include "../../src/server/server.h"
 #include "../../src/server/server_main.h"
@@ -27,25 +28,8 @@ static char out[16384];
 
 static int setup(void **state) {
     (void)state;
-    char err[256] = "";
-    server_config *cfg = config_create_defaults();
-    /* The clients here have no connection; the server still wants one
-     * listener, so give it a private unix socket nobody uses. */
-    char path[64];
-    snprintf(path, sizeof(path), "/tmp/sealkv-test-db-%d.sock", (int)getpid());
-    cfg->port = 0;
-    cfg->tls_port = 0;
-    sk_free(cfg->unixsocket);
-    cfg->unixsocket = sk_strdup(path);
-    cfg->unixsocketperm = 0700;
-    srv = server_create(cfg, err, sizeof(err));
-    if (!srv) {
-        fprintf(stderr, "server_create: %s\n", err);
-        config_free(cfg);
-        return -1;
-    }
-    obj_apply_config(srv);
-    return 0;
+    srv = fixture_server_create("db");
+    return srv ? 0 : -1;
 }
 
 static int teardown(void **state) {
