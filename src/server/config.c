@@ -544,21 +544,21 @@ void config_free(server_config *cfg) {
 static int load_doc(server_config *cfg, const cfg_doc *doc, const char *origin, int depth,
                     char *err, size_t errlen);
 
-static int load_include(server_config *cfg, const cfg_line *ln, int depth, char *err,
-                        size_t errlen) {
-    if (depth > 8) {
-        snprintf(err, errlen, "include nesting too deep");
-        return SK_ECONFIG;
-    }
+/* An error inside an included file names the include line too:
+ * "main.conf:3: include: extra.conf:7: 'port': ...". */
+static int load_include(server_config *cfg, const cfg_line *ln, const char *origin, int depth,
+                        char *err, size_t errlen) {
+    char inner[768];
     cfg_doc doc = {0};
-    char perr[256];
-    if (cfgfile_read_file(ln->argv[1], &doc, perr, sizeof(perr)) < 0) {
-        snprintf(err, errlen, "%s", perr);
-        return SK_ECONFIG;
+    int rc = SK_ECONFIG;
+    if (depth > 8) {
+        snprintf(inner, sizeof(inner), "include nesting too deep");
+    } else if (cfgfile_read_file(ln->argv[1], &doc, inner, sizeof(inner)) == 0) {
+        rc = load_doc(cfg, &doc, ln->argv[1], depth + 1, inner, sizeof(inner));
+        cfgfile_doc_free(&doc);
     }
-    int rc = load_doc(cfg, &doc, ln->argv[1], depth + 1, err, errlen);
-    cfgfile_doc_free(&doc);
-    return rc;
+    if (rc < 0) snprintf(err, errlen, "%s:%d: include: %s", origin, ln->lineno, inner);
+    return rc < 0 ? SK_ECONFIG : 0;
 }
 
 static int load_doc(server_config *cfg, const cfg_doc *doc, const char *origin, int depth,
@@ -567,7 +567,7 @@ static int load_doc(server_config *cfg, const cfg_doc *doc, const char *origin, 
         const cfg_line *ln = &doc->lines[i];
         if (ln->argc == 0) continue;
         if (!strcmp(ln->argv[0], "include") && ln->argc == 2) {
-            if (load_include(cfg, ln, depth, err, errlen) < 0) return SK_ECONFIG;
+            if (load_include(cfg, ln, origin, depth, err, errlen) < 0) return SK_ECONFIG;
             continue;
         }
         const directive *d = find_directive(ln->argv[0]);

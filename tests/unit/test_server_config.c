@@ -3,7 +3,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -95,6 +98,28 @@ static void test_failed_load_keeps_earlier_lines(void **state) {
     config_free(cfg);
 }
 
+static void test_include_errors_name_both_files(void **state) {
+    (void)state;
+    char inner[] = "/tmp/sealkv-test-include-XXXXXX";
+    int fd = mkstemp(inner);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "port 7002\nbogus 1\n", 19), 19);
+    close(fd);
+    char text[256], err[512] = "";
+    snprintf(text, sizeof(text), "port 7001\ninclude %s\n", inner);
+    server_config *cfg = load(text, -1, err, sizeof(err));
+    unlink(inner);
+    char want[128];
+    snprintf(want, sizeof(want), "test.conf:2: include: %s:2:", inner);
+    if (!strstr(err, want)) fail_msg("'%s' lacks '%s'", err, want);
+    assert_int_equal(cfg->port, 7002); /* lines before the error applied */
+    config_free(cfg);
+    err[0] = '\0';
+    cfg = load("include /nonexistent/sealkv.conf\n", -1, err, sizeof(err));
+    if (strncmp(err, "test.conf:1: include:", 21)) fail_msg("unexpected: '%s'", err);
+    config_free(cfg);
+}
+
 static void test_aliases(void **state) {
     (void)state;
     char err[256];
@@ -123,6 +148,7 @@ int main(void) {
         cmocka_unit_test(test_values_and_units),
         cmocka_unit_test(test_errors_name_the_line),
         cmocka_unit_test(test_failed_load_keeps_earlier_lines),
+        cmocka_unit_test(test_include_errors_name_both_files),
         cmocka_unit_test(test_aliases),
         cmocka_unit_test(test_command_line_arguments),
     };
