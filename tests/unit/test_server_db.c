@@ -24,7 +24,6 @@
 #include "../../src/server/server_main.h"
 
 static server *srv;
-static char out[16384];
 
 static int setup(void **state) {
     (void)state;
@@ -48,36 +47,8 @@ static sstr K(const char *s) {
     return sstr_from_cstr(s);
 }
 
-/* Returns (and clears) what c has been sent so far. */
-static const char *take(client *c) {
-    size_t n = c->reply.len - c->sentlen;
-    if (n > sizeof(out) - 1) n = sizeof(out) - 1;
-    memcpy(out, c->reply.data + c->sentlen, n);
-    out[n] = '\0';
-    sbuf_clear(&c->reply);
-    c->sentlen = 0;
-    return out;
-}
-
-/* Runs one space-separated command line through the dispatcher. The
- * clock is left alone, so a test may move srv->mstime by hand. */
 static const char *run(client *c, const char *line) {
-    char buf[512];
-    snprintf(buf, sizeof(buf), "%s", line);
-    c->argv = sk_malloc(32 * sizeof(sstr));
-    c->argc = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok && c->argc < 32;
-         tok = strtok_r(NULL, " ", &save))
-        c->argv[c->argc++] = sstr_from_cstr(tok);
-    srv->current_client = c;
-    command_process(c);
-    srv->current_client = NULL;
-    for (int i = 0; i < c->argc; i++)
-        sstr_free(c->argv[i]);
-    sk_free(c->argv);
-    c->argv = NULL;
-    c->argc = 0;
-    return take(c);
+    return fixture_run(srv, c, line, 0);
 }
 
 static void add_string(sdb *db, const char *key, const char *val) {
@@ -425,8 +396,8 @@ static void test_string_commands(void **state) {
     assert_string_equal(run(c, "INCRBYFLOAT f 1.5"), "$1\r\n3\r\n");
     assert_string_equal(run(c, "OBJECT ENCODING f"), "$6\r\nembstr\r\n");
     assert_string_equal(run(c, "SETRANGE r 2 ab"), ":4\r\n");
-    run(c, "GETRANGE r 0 -1");
-    assert_memory_equal(out, "$4\r\n\0\0ab\r\n", 10);
+    const char *got = run(c, "GETRANGE r 0 -1");
+    assert_memory_equal(got, "$4\r\n\0\0ab\r\n", 10);
     assert_string_equal(run(c, "SETRANGE r -1 x"), "-ERR offset is out of range\r\n");
     assert_string_equal(run(c, "SETRANGE r 536870911 xx"),
                         "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n");
@@ -530,7 +501,8 @@ static void test_writes_signal_watchers(void **state) {
         assert_string_equal(run(a, "MULTI"), "+OK\r\n");
         run(a, "PING");
         const char *want = cases[i].aborts ? "*-1\r\n" : "*1\r\n+PONG\r\n";
-        if (strcmp(run(a, "EXEC"), want) != 0) fail_msg("%s: EXEC gave %s", cases[i].write, out);
+        const char *got = run(a, "EXEC");
+        if (strcmp(got, want) != 0) fail_msg("%s: EXEC gave %s", cases[i].write, got);
     }
     client_free(a);
     client_free(b);

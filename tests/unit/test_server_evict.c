@@ -26,7 +26,6 @@
 #include "../../src/server/tracking.h"
 
 static server *srv;
-static char out[16384];
 
 static int setup(void **state) {
     (void)state;
@@ -42,33 +41,11 @@ static int teardown(void **state) {
 }
 
 static const char *take(client *c) {
-    size_t n = c->reply.len - c->sentlen;
-    if (n > sizeof(out) - 1) n = sizeof(out) - 1;
-    memcpy(out, c->reply.data + c->sentlen, n);
-    out[n] = '\0';
-    sbuf_clear(&c->reply);
-    c->sentlen = 0;
-    return out;
+    return fixture_take(c);
 }
 
-/* One space-separated command line through the dispatcher. */
 static const char *run(client *c, const char *line) {
-    char buf[512];
-    snprintf(buf, sizeof(buf), "%s", line);
-    c->argv = sk_malloc(32 * sizeof(sstr));
-    c->argc = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok && c->argc < 32;
-         tok = strtok_r(NULL, " ", &save))
-        c->argv[c->argc++] = sstr_from_cstr(tok);
-    srv->current_client = c;
-    command_process(c);
-    srv->current_client = NULL;
-    for (int i = 0; i < c->argc; i++)
-        sstr_free(c->argv[i]);
-    sk_free(c->argv);
-    c->argv = NULL;
-    c->argc = 0;
-    return take(c);
+    return fixture_run(srv, c, line, 0);
 }
 
 static void set_policy(const char *policy, long long maxmemory) {
