@@ -178,6 +178,22 @@ def r(live_server, mode):
 
 
 @pytest.fixture
+def raw(live_server, mode, r):
+    """new() -> a raw RESP connection (helpers.RawConn) to the shared server in
+    the test's mode, closed at the end; r has flushed the keyspace first."""
+    made = []
+
+    def new():
+        c = live_server.raw(mode)
+        made.append(c)
+        return c
+
+    yield new
+    for c in made:
+        c.close()
+
+
+@pytest.fixture
 def cli(live_server, mode):
     def run(*args, **kw):
         return redis_cli(live_server, mode, *args, **kw)

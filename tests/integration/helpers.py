@@ -7,6 +7,7 @@ the real thing.
 """
 
 import atexit
+import contextlib
 import datetime
 import os
 import select
@@ -678,3 +679,35 @@ def listening_ports(pid):
 def select_readable(sock, timeout):
     r, _, _ = select.select([sock], [], [], timeout)
     return bool(r)
+
+
+# --------------------------------------------------------------------------
+# Shared by the data-type suites
+# --------------------------------------------------------------------------
+
+def blocked_count(c):
+    """Clients currently blocked (flag b in CLIENT LIST)."""
+    lines = c.execute_command("CLIENT", "LIST").splitlines()
+    return sum(1 for line in lines if " flags=b " in line)
+
+
+def wait_blocked(c, n):
+    assert wait_until(lambda: blocked_count(c) == n, 5), \
+        "expected %d blocked clients, have %d" % (n, blocked_count(c))
+
+
+@contextlib.contextmanager
+def encoding_limits(r, family, entries=None, value=None):
+    """Temporarily changes <family>-max-listpack-entries/-value on the shared
+    server, restoring the old values afterwards."""
+    names = ("%s-max-listpack-entries" % family, "%s-max-listpack-value" % family)
+    old = {n: r.execute_command("CONFIG", "GET", n)[1] for n in names}
+    try:
+        if entries is not None:
+            r.execute_command("CONFIG", "SET", names[0], entries)
+        if value is not None:
+            r.execute_command("CONFIG", "SET", names[1], value)
+        yield
+    finally:
+        for n, v in old.items():
+            r.execute_command("CONFIG", "SET", n, v)

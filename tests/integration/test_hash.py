@@ -1,10 +1,9 @@
 """Hash commands (HSET ... HSCAN) with the replies, errors and encodings of redis-server 7.0."""
 
-import contextlib
 
 import pytest
 
-from helpers import encode_command, err
+from helpers import encode_command, encoding_limits, err
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 NOTINT = "ERR value is not an integer or out of range"
@@ -24,20 +23,8 @@ def pairs(flat):
     return dict(zip(flat[0::2], flat[1::2]))
 
 
-@contextlib.contextmanager
 def hash_limits(r, entries=None, value=None):
-    """Temporarily changes the listpack thresholds of the shared server."""
-    names = ("hash-max-listpack-entries", "hash-max-listpack-value")
-    old = {n: r.execute_command("CONFIG", "GET", n)[1] for n in names}
-    try:
-        if entries is not None:
-            r.execute_command("CONFIG", "SET", names[0], entries)
-        if value is not None:
-            r.execute_command("CONFIG", "SET", names[1], value)
-        yield
-    finally:
-        for n, v in old.items():
-            r.execute_command("CONFIG", "SET", n, v)
+    return encoding_limits(r, "hash", entries, value)
 
 
 def make_hash(r, key, n, encoding):

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from helpers import encode_command, err, wait_until
+from helpers import encode_command, err, wait_blocked
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 NOT_INT = "ERR value is not an integer or out of range"
@@ -23,30 +23,6 @@ def s(r):
 
 def ex(c, *args):
     return c.execute_command(*args)
-
-
-@pytest.fixture
-def raw(live_server, mode, r):  # r: flushes the keyspace first
-    made = []
-
-    def new():
-        c = live_server.raw(mode)
-        made.append(c)
-        return c
-
-    yield new
-    for c in made:
-        c.close()
-
-
-def blocked_count(c):
-    lines = ex(c, "CLIENT", "LIST").splitlines()
-    return sum(1 for line in lines if " flags=b " in line)
-
-
-def wait_blocked(c, n):
-    assert wait_until(lambda: blocked_count(c) == n, 5), \
-        "expected %d blocked clients, have %d" % (n, blocked_count(c))
 
 
 def info_map(reply):

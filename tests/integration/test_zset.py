@@ -1,13 +1,12 @@
 """Sorted set commands (ZADD ... ZSCAN, BZPOPMIN/BZPOPMAX/BZMPOP) with the replies, errors and
 encodings of redis-server 7.0, plain and over TLS."""
 
-import contextlib
 import random
 import time
 
 import pytest
 
-from helpers import encode_command, err, wait_until
+from helpers import encode_command, encoding_limits, err, wait_blocked
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 NOTINT = "ERR value is not an integer or out of range"
@@ -25,20 +24,8 @@ def ex(r, *args):
     return r.execute_command(*args)
 
 
-@contextlib.contextmanager
 def zset_limits(r, entries=None, value=None):
-    """Temporarily changes the listpack thresholds of the shared server."""
-    names = ("zset-max-listpack-entries", "zset-max-listpack-value")
-    old = {n: r.execute_command("CONFIG", "GET", n)[1] for n in names}
-    try:
-        if entries is not None:
-            r.execute_command("CONFIG", "SET", names[0], entries)
-        if value is not None:
-            r.execute_command("CONFIG", "SET", names[1], value)
-        yield
-    finally:
-        for n, v in old.items():
-            r.execute_command("CONFIG", "SET", n, v)
+    return encoding_limits(r, "zset", entries, value)
 
 
 def make_zset(r, key, n, encoding):
@@ -585,30 +572,6 @@ def test_copy_and_watch(r, client_factory):
 
 
 # -------------------------------------------------------------- blocking
-
-@pytest.fixture
-def raw(live_server, mode, r):  # r: flushes the keyspace first
-    made = []
-
-    def new():
-        c = live_server.raw(mode)
-        made.append(c)
-        return c
-
-    yield new
-    for c in made:
-        c.close()
-
-
-def blocked_count(r):
-    lines = ex(r, "CLIENT", "LIST").splitlines()
-    return sum(1 for line in lines if " flags=b " in line)
-
-
-def wait_blocked(r, n):
-    assert wait_until(lambda: blocked_count(r) == n, 5), \
-        "expected %d blocked clients, have %d" % (n, blocked_count(r))
-
 
 def test_bzpop_immediate_and_errors(r):
     ex(r, "ZADD", "z", "1", "a", "2", "b", "3", "c")
