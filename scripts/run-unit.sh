@@ -9,6 +9,9 @@ for t in "$@"; do
     passed=$((passed + p)); failed=$((failed + f))
     if [ $rc -ne 0 ] || [ "$f" -ne 0 ] || [ "$p" -eq 0 ]; then
         bad+=("$(basename "$t")")
+        # The assertion lines first (a long sanitizer report would push them
+        # out of the tail), then the end of the output.
+        printf '%s\n' "$out" | grep -E '^\[  (ERROR|FAILED) +\]|^\[   LINE   \]' | head -n 20
         printf '%s\n' "$out" | tail -n 40
         [ "$f" -eq 0 ] && failed=$((failed + 1))
     fi

@@ -53,11 +53,12 @@ static void test_timers_in_order(void **state) {
     g_count = 0;
     ev_loop *loop = ev_create(64);
     assert_non_null(loop);
+    /* Taken before the timers are added: they count from their own add. */
+    int64_t t0 = ev_now_ms();
     assert_true(ev_add_timer(loop, 30, once_cb, (void *)3) > 0);
     assert_true(ev_add_timer(loop, 10, once_cb, (void *)1) > 0);
     assert_true(ev_add_timer(loop, 20, once_cb, (void *)2) > 0);
     assert_true(ev_add_timer(loop, 20, once_cb, (void *)22) > 0); /* tie: insertion order */
-    int64_t t0 = ev_now_ms();
     run_until(loop, &g_count, 4);
     assert_int_equal(g_count, 4);
     assert_int_equal(g_trace.ids[0], 1);
@@ -153,8 +154,8 @@ static void test_timer_caps_wait(void **state) {
     ev_loop *loop = ev_create(64);
     ev_add_timer(loop, 20, periodic_cb, &n);
     int64_t t0 = ev_now_ms();
-    ev_run_once(loop, -1); /* no fd: must wake for the timer, not hang */
-    assert_true(ev_now_ms() - t0 < 1000);
+    ev_run_once(loop, -1);                 /* no fd: must wake for the timer, not hang */
+    assert_true(ev_now_ms() - t0 < 10000); /* woke up at all, not a timing claim */
     assert_int_equal(n, 1);
     ev_destroy(loop);
 }

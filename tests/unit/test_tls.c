@@ -822,7 +822,8 @@ static void test_handshake_timeout(void **state) {
     int64_t t0 = ev_now_ms();
     assert_true(run_until(timeouts_seen, p));
     int64_t took = ev_now_ms() - t0;
-    assert_true(took >= 150 && took < 2000);
+    /* Not before the timeout; the upper bound only catches a missing one. */
+    assert_true(took >= 150 && took < 10000);
     assert_int_equal(W.sstats.fail_timeout, 1);
     assert_int_equal(W.sstats.handshakes_failed, 1);
     assert_string_equal(W.srv[0].err, "TLS handshake timed out");

@@ -229,7 +229,8 @@ static void test_glob_pathological(void **state) {
     const char *pat = "a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b";
     int64_t t0 = ev_now_ms();
     assert_int_equal(util_glob_match(pat, strlen(pat), s, sizeof(s), 0), 0);
-    assert_true(ev_now_ms() - t0 < 1000);
+    /* A hang detector, not a timing claim: backtracking would take ages. */
+    assert_true(ev_now_ms() - t0 < 10000);
     /* Nesting bound: thousands of stars are refused rather than recursed. */
     char stars[3000];
     for (size_t i = 0; i < sizeof(stars); i += 2) {
