@@ -53,9 +53,12 @@ def test_established_client_keeps_working_during_handshake_storm(start_server, c
     assert served > 0
     assert counts["ok"] > 0, counts
     if not target.is_redis:
+        # In TLS 1.3 a client is done before the server has read its
+        # Finished; a client that closes at once can be counted as failed.
         info = r.execute_command("INFO", "tls")
-        handshakes = int(info.split("tls_handshakes_ok:")[1].split()[0])
-        assert handshakes >= counts["ok"], (handshakes, counts)
+        ok = int(info.split("tls_handshakes_ok:")[1].split()[0])
+        failed = int(info.split("tls_handshakes_failed:")[1].split()[0])
+        assert ok > 0 and ok + failed >= counts["ok"], (ok, failed, counts)
     r.close()
 
 
