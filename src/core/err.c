@@ -27,6 +27,16 @@ const char *sk_strerror(int err) {
         return "not found";
     case SK_EINVAL:
         return "invalid argument";
+    case SK_EBUSY:
+        return "busy: a conflicting operation is running";
+    case SK_ENOTLEADER:
+        return "not the leader, and no leader is known";
+    case SK_ENOQUORUM:
+        return "no quorum";
+    case SK_ECONFLICT:
+        return "precondition failed";
+    case SK_ECORRUPT:
+        return "damaged or foreign file";
     default:
         break;
     }
