@@ -374,6 +374,10 @@ struct server {
     int shutdown_asap;
     char runid[41];
     char *executable, *config_file; /* owned, absolute */
+    /* persistence */
+    struct child_state *child; /* owned by child.c: the forked child, fork stats */
+    struct rdb_state *rdb;     /* owned by rdb.c: save points, last save status */
+    int loading;               /* 1 while a data file is being loaded */
 };
 
 /* Time as Redis uses it: cached wall clock refreshed each loop iteration
