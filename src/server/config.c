@@ -241,15 +241,14 @@ static void format_octal(const server_config *cfg, const directive *d, sbuf *out
     sbuf_appendf(out, "%o", cfg->unixsocketperm);
 }
 
-/* save: "<seconds> <changes> ..." pairs, or "" for none. One argument
- * holding the pairs (CONFIG SET, defaults) replaces the list; in a file or
- * on the command line `save 900 1` lines accumulate, the first one
- * replacing the defaults, as Redis. */
+/* save: "<seconds> <changes> ..." pairs, or "" for none. CONFIG SET
+ * replaces the list; in config files and on the command line the `save`
+ * lines accumulate, the first one replacing the defaults, as Redis. */
 static int parse_save(server_config *cfg, const directive *d, sstr *argv, int argc,
                       const char **err) {
     (void)d;
     long long pts[CONFIG_MAX_SAVE_POINTS][2];
-    int n = 0, words = 0;
+    int words = 0;
     for (int i = 0; i < argc; i++) {
         char buf[512];
         snprintf(buf, sizeof(buf), "%s", argv[i]);
@@ -272,16 +271,16 @@ static int parse_save(server_config *cfg, const directive *d, sstr *argv, int ar
         *err = "Invalid save parameters";
         return -1;
     }
-    n = words / 2;
-    int append = argc > 1 && cfg->save_appending;
-    if (!append) cfg->save_point_count = 0;
-    if (cfg->save_point_count + n > CONFIG_MAX_SAVE_POINTS) {
+    int n = words / 2;
+    int append = cfg->loading_file && cfg->save_seen_in_file && n > 0;
+    if (append && cfg->save_point_count + n > CONFIG_MAX_SAVE_POINTS) {
         *err = "Too many save points";
         return -1;
     }
+    if (!append) cfg->save_point_count = 0;
     memcpy(cfg->save_points[cfg->save_point_count], pts, sizeof(pts[0]) * (size_t)n);
     cfg->save_point_count += n;
-    cfg->save_appending = argc > 1;
+    if (cfg->loading_file) cfg->save_seen_in_file = 1;
     return 0;
 }
 
@@ -630,7 +629,9 @@ int config_load_string(server_config *cfg, const char *text, size_t len, const c
         snprintf(err, errlen, "%s: %s", origin, perr);
         return SK_ECONFIG;
     }
+    cfg->loading_file = 1;
     int rc = load_doc(cfg, &doc, origin, 0, err, errlen);
+    cfg->loading_file = 0;
     cfgfile_doc_free(&doc);
     return rc;
 }
@@ -668,7 +669,9 @@ int config_load(server_config *cfg, const char *path, int argc, char **argv, cha
             snprintf(err, errlen, "%s: %s", path, perr);
             return SK_ECONFIG;
         }
+        cfg->loading_file = 1;
         int rc = load_doc(cfg, &doc, path, 0, err, errlen);
+        cfg->loading_file = 0;
         cfgfile_doc_free(&doc);
         if (rc < 0) return rc;
         char abs[PATH_MAX];

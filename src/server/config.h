@@ -68,7 +68,8 @@ struct server_config {
 #define CONFIG_MAX_SAVE_POINTS 32
     long long save_points[CONFIG_MAX_SAVE_POINTS][2]; /* seconds, changes */
     int save_point_count;
-    int save_appending; /* a file's second `save a b` line adds to its first */
+    int loading_file;      /* set while a file or the command line is read */
+    int save_seen_in_file; /* later `save` lines there add to the first */
     int rdbcompression, rdbchecksum, stop_writes_on_bgsave_error, rdb_del_sync_files;
 };
 
