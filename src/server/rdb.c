@@ -403,6 +403,9 @@ static int read_body(loader *ld) {
         case OP_RESIZEDB:
             if (rdb_read_len(&ld->r, &a, NULL) < 0 || rdb_read_len(&ld->r, &b, NULL) < 0)
                 return truncated(ld, "a RESIZEDB hint");
+            /* A hint from untrusted bytes: each key takes 3 bytes at least. */
+            if (a <= (ld->r.len - ld->r.pos) / 3) dict_expand(db->keys, (size_t)a);
+            if (b <= (ld->r.len - ld->r.pos) / 3) dict_expand(db->expires, (size_t)b);
             continue;
         case OP_AUX: {
             int rc = read_aux(ld);
