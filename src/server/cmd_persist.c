@@ -44,6 +44,8 @@ int rdb_load_at_start(server *srv, char *err, size_t errlen) {
     long long start = server_ustime_now();
     int rc = rdb_load_file(srv, path, 0, &info, err, errlen);
     if (rc < 0) return rc;
+    srv->rdb->last_load_keys = info.keys;
+    srv->rdb->last_load_expired = info.expired_skipped;
     if (info.redis_ver[0]) log_notice("Loaded an RDB produced by version %s", info.redis_ver);
     log_notice("Done loading RDB, keys loaded: %lld, keys expired: %lld.", info.keys,
                info.expired_skipped);
@@ -69,7 +71,6 @@ int rdb_save_now(server *srv) {
     srv->dirty = 0;
     srv->rdb->lastsave = now_secs(srv);
     srv->rdb->lastbgsave_ok = 1;
-    srv->rdb->saves++;
     return 0;
 }
 
@@ -83,7 +84,6 @@ static void bgsave_done(server *srv, int ok, void *ud) {
             srv->dirty -= st->dirty_at_bgsave;
             if (srv->dirty < 0) srv->dirty = 0;
             st->lastsave = now_secs(srv);
-            st->saves++;
         } else {
             char tmp[4200];
             log_warning("Background saving error");
@@ -129,6 +129,7 @@ int rdb_bgsave(server *srv, const rdb_save_info *rsi, int fd, child_done_fn *don
     }
     st->dirty_at_bgsave = srv->dirty;
     st->child_pid = pid;
+    st->saves++; /* as Redis 7.0's rdb_saves: snapshots forked */
     st->bgsave_to_disk = fd < 0;
     st->user_done = done;
     st->user_ud = ud;
@@ -169,6 +170,12 @@ int rdb_shutdown_save(server *srv, int force) {
     return rc;
 }
 
+void rdb_after_flushall(server *srv) {
+    rdb_init(srv);
+    if (child_running(srv) && srv->rdb->bgsave_to_disk) child_kill(srv);
+    if (srv->cfg->save_point_count > 0) rdb_save_now(srv);
+}
+
 int rdb_writes_refused(const server *srv) {
     return srv->rdb && srv->cfg->stop_writes_on_bgsave_error && srv->cfg->save_point_count > 0 &&
            !srv->rdb->lastbgsave_ok;
@@ -186,9 +193,11 @@ void rdb_info(server *srv, sbuf *o) {
                  "rdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:%d\r\n"
                  "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:%s\r\n"
                  "rdb_last_bgsave_time_sec:%lld\r\nrdb_current_bgsave_time_sec:%lld\r\n"
-                 "rdb_saves:%lld\r\nrdb_last_cow_size:0\r\n",
+                 "rdb_saves:%lld\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:%lld\r\n"
+                 "rdb_last_load_keys_loaded:%lld\r\n",
                  srv->loading, srv->dirty, in_progress, st->lastsave,
-                 st->lastbgsave_ok ? "ok" : "err", st->last_bgsave_secs, elapsed, st->saves);
+                 st->lastbgsave_ok ? "ok" : "err", st->last_bgsave_secs, elapsed, st->saves,
+                 st->last_load_expired, st->last_load_keys);
 }
 
 /* -------------------------------------------------------------- commands */

@@ -71,6 +71,7 @@ struct server_config {
     int loading_file;      /* set while a file or the command line is read */
     int save_seen_in_file; /* later `save` lines there add to the first */
     int rdbcompression, rdbchecksum, stop_writes_on_bgsave_error, rdb_del_sync_files;
+    int enable_protected_configs; /* PROTECTED_*: may CONFIG SET change dir, dbfilename */
 };
 
 enum maxmemory_policy {
@@ -83,6 +84,8 @@ enum maxmemory_policy {
     MAXMEMORY_ALLKEYS_LFU,
     MAXMEMORY_ALLKEYS_RANDOM
 };
+enum { PROTECTED_NO = 0, PROTECTED_YES = 1, PROTECTED_LOCAL = 2 };
+
 #define MAXMEMORY_IS_LFU(p) ((p) == MAXMEMORY_VOLATILE_LFU || (p) == MAXMEMORY_ALLKEYS_LFU)
 #define MAXMEMORY_IS_LRU(p) ((p) == MAXMEMORY_VOLATILE_LRU || (p) == MAXMEMORY_ALLKEYS_LRU)
 

@@ -82,16 +82,17 @@ int rdb_bgsave(server *srv, const rdb_save_info *rsi, int fd, child_done_fn *don
 
 /* Status the server keeps about saves (srv->rdb). */
 typedef struct rdb_state {
-    long long lastsave;         /* unix seconds of the last successful save */
-    long long lastbgsave_try;   /* unix seconds of the last BGSAVE attempt */
-    int lastbgsave_ok;          /* last BGSAVE status, 1 at start */
-    long long last_bgsave_secs; /* duration of the last BGSAVE, -1 before any */
-    long long dirty_at_bgsave;  /* srv->dirty when the running BGSAVE forked */
-    int bgsave_scheduled;       /* BGSAVE SCHEDULE waiting for the running child */
-    int bgsave_to_disk;         /* the running child writes dir/dbfilename */
-    long long saves;            /* successful saves since start (rdb_saves) */
-    int child_pid;              /* the running BGSAVE's child, for its temp file */
-    child_done_fn *user_done;   /* rdb_bgsave's caller's callback, run after ours */
+    long long lastsave;                          /* unix seconds of the last successful save */
+    long long lastbgsave_try;                    /* unix seconds of the last BGSAVE attempt */
+    int lastbgsave_ok;                           /* last BGSAVE status, 1 at start */
+    long long last_bgsave_secs;                  /* duration of the last BGSAVE, -1 before any */
+    long long dirty_at_bgsave;                   /* srv->dirty when the running BGSAVE forked */
+    int bgsave_scheduled;                        /* BGSAVE SCHEDULE waiting for the running child */
+    int bgsave_to_disk;                          /* the running child writes dir/dbfilename */
+    long long saves;                             /* BGSAVE children forked (rdb_saves) */
+    int child_pid;                               /* the running BGSAVE's child, for its temp file */
+    long long last_load_keys, last_load_expired; /* the start-up load */
+    child_done_fn *user_done; /* rdb_bgsave's caller's callback, run after ours */
     void *user_ud;
 } rdb_state;
 
@@ -109,6 +110,9 @@ int rdb_save_now(server *srv);
 /* At shutdown: saves when save points exist (or force > 0; never when
  * force < 0). Returns 0, or < 0 when the save failed. */
 int rdb_shutdown_save(server *srv, int force);
+/* After FLUSHALL, as Redis: a running BGSAVE is killed (its snapshot is
+ * stale) and, with save points, the empty data set is saved at once. */
+void rdb_after_flushall(server *srv);
 /* Non-zero when writes must be refused with RDB_MISCONF_ERROR. */
 int rdb_writes_refused(const server *srv);
 /* INFO persistence lines about RDB (after "# Persistence"). */
