@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <strings.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -165,6 +166,11 @@ int rdb_fd_write(void *ud, const void *p, size_t len) {
         ssize_t n = write(fd, s, len);
         if (n < 0) {
             if (errno == EINTR) continue;
+            if (errno == EAGAIN) { /* a non-blocking pipe: wait until it drains */
+                struct pollfd pfd = {fd, POLLOUT, 0};
+                poll(&pfd, 1, -1);
+                continue;
+            }
             return -errno;
         }
         s += n;

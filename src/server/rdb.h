@@ -47,8 +47,8 @@ typedef int rdb_write_fn(void *ud, const void *p, size_t len);
 int rdb_save_stream(server *srv, const rdb_save_info *rsi, rdb_write_fn *w, void *ud);
 /* The temp file rdb_save_file(path) uses in the process pid. */
 void rdb_temp_path(const char *path, int pid, char *out, size_t outlen);
-/* An rdb_write_fn for a blocking fd (ud points to the int fd): all bytes or
- * -errno. */
+/* An rdb_write_fn for a file or pipe (ud points to the int fd): all bytes
+ * (waiting on a non-blocking fd that is full) or -errno. */
 int rdb_fd_write(void *ud, const void *p, size_t len);
 /* A temp file in path's directory, fsync, rename over path, fsync the
  * directory. 0 or < 0 with the reason in err (the old file is untouched). */
@@ -72,7 +72,8 @@ int rdb_load_buffer(server *srv, const void *p, size_t len, int flags, rdb_load_
                     char *err, size_t errlen);
 
 /* BGSAVE: a child writes the snapshot to fd (a pipe, for diskless
- * replication; the child closes it) when fd >= 0, else to dir/dbfilename.
+ * replication) when fd >= 0, else to dir/dbfilename. The parent keeps its copy
+ * of fd (close the write end so the reader sees EOF when the child exits).
  * done (may be NULL) runs in the parent when the child exits, after the
  * server's own bookkeeping (lastsave, rdb_last_bgsave_status). Returns the
  * child's pid (> 0), SK_EBUSY if a child is running, or -errno. */
