@@ -287,6 +287,21 @@ static int parse_save(server_config *cfg, const directive *d, sstr *argv, int ar
     return 0;
 }
 
+/* As Redis: a file name, not a path (the place is `dir`). */
+static int parse_dbfilename(server_config *cfg, const directive *d, sstr *argv, int argc,
+                            const char **err) {
+    (void)d;
+    if (argc != 1 || sstr_len(argv[0]) == 0 || strchr(argv[0], '/') ||
+        strlen(argv[0]) != sstr_len(argv[0])) {
+        *err =
+            argc != 1 ? "wrong number of arguments" : "dbfilename can't be a path, just a filename";
+        return -1;
+    }
+    sk_free(cfg->dbfilename);
+    cfg->dbfilename = sk_strdup(argv[0]);
+    return 0;
+}
+
 static void format_save(const server_config *cfg, const directive *d, sbuf *out) {
     (void)d;
     for (int i = 0; i < cfg->save_point_count; i++)
@@ -367,7 +382,7 @@ static const directive directives[] = {
     S("pidfile", pidfile, D_IMMUTABLE, ""),
     S("logfile", logfile, D_IMMUTABLE, ""),
     S("dir", dir, D_PROTECTED, ""),
-    S("dbfilename", dbfilename, D_PROTECTED, "dump.rdb"),
+    X("dbfilename", dbfilename, D_PROTECTED, "dump.rdb", parse_dbfilename, format_str_field),
     E("enable-protected-configs", enable_protected_configs, D_IMMUTABLE, no_yes_local, "no"),
     X("save", save_points, 0, "3600 1 300 100 60 10000", parse_save, format_save),
     B("rdbcompression", rdbcompression, 0, "yes"),
