@@ -335,6 +335,15 @@ def test_failed_bgsave_refuses_writes(target, servers, tmp_path):
         r.set("b", "2")
     assert str(e.value).startswith("MISCONF")
     assert r.get("a") == "1"  # reads still work
+    with pytest.raises(Exception) as e:
+        r.ping()
+    assert str(e.value).startswith("MISCONF")
+    raw = sut.raw("plain")
+    replies = [raw.cmd(*c) for c in (("MULTI",), ("GET", "a"), ("SET", "c", "3"), ("EXEC",))]
+    raw.close()
+    assert replies[0] == b"+OK" and replies[1] == b"+QUEUED"
+    assert replies[2].startswith(b"-MISCONF")
+    assert replies[3].startswith(b"-EXECABORT")
     os.makedirs(tmp_path / "new")
     r.execute_command("CONFIG", "SET", "dir", str(tmp_path / "new"))
     assert r.execute_command("BGSAVE") == "Background saving started"
