@@ -615,6 +615,43 @@ static void test_child_kill(void **state) {
     close(fds[0]);
 }
 
+/* BGSAVE while another child runs: refused, or scheduled and started by the
+ * cron once that child is gone. */
+static void test_bgsave_schedule(void **state) {
+    (void)state;
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/sealkv-rdbfile-%d.rdb", (int)getpid());
+    sk_free(srv->cfg->dbfilename);
+    srv->cfg->dbfilename = sk_strdup(path); /* tests only: a path, not a name */
+    run("SET k v");
+    done_rec d = {0, -1};
+    int pid = child_fork(srv, "test", on_done, &d);
+    if (pid == 0) {
+        usleep(200000);
+        child_exit(0);
+    }
+    assert_true(pid > 0);
+    assert_int_equal(child_fork(srv, "other", on_done, &d), SK_EBUSY);
+    assert_non_null(strstr(run("BGSAVE"), "Another child process is active"));
+    assert_string_equal(run("BGSAVE SCHEDULE"), "+Background saving scheduled\r\n");
+    assert_string_equal(run("BGSAVE NOW"), "-ERR syntax error\r\n");
+    reap_until_done(&d);
+    assert_int_equal(d.ok, 1);
+    rdb_cron(srv); /* starts the scheduled BGSAVE */
+    assert_string_equal(child_purpose(srv), "rdb");
+    assert_non_null(strstr(run("BGSAVE"), "already in progress"));
+    assert_non_null(strstr(run("SAVE"), "already in progress"));
+    for (int i = 0; i < 2000 && child_running(srv); i++) {
+        child_reap(srv);
+        usleep(5000);
+    }
+    assert_int_equal(child_running(srv), 0);
+    assert_int_equal(srv->rdb->lastbgsave_ok, 1);
+    assert_int_equal(srv->dirty, 0);
+    assert_int_equal(access(path, F_OK), 0);
+    unlink(path);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip_every_type, setup, teardown),
@@ -627,6 +664,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_watch_sees_a_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bgsave_to_pipe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_child_kill, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bgsave_schedule, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
