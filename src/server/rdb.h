@@ -47,6 +47,11 @@ typedef int rdb_write_fn(void *ud, const void *p, size_t len);
 int rdb_save_stream(server *srv, const rdb_save_info *rsi, rdb_write_fn *w, void *ud);
 /* The temp file rdb_save_file(path) uses in the process pid. */
 void rdb_temp_path(const char *path, int pid, char *out, size_t outlen);
+/* Same with flags: RDB_SAVE_AOF_BASE writes AUX aof-base 1 (the RDB part of
+ * an AOF, as Redis's aof-use-rdb-preamble). */
+#define RDB_SAVE_AOF_BASE 1
+int rdb_save_stream_flags(server *srv, const rdb_save_info *rsi, int flags, rdb_write_fn *w,
+                          void *ud);
 /* An rdb_write_fn for a file or pipe (ud points to the int fd): all bytes
  * (waiting on a non-blocking fd that is full) or -errno. */
 int rdb_fd_write(void *ud, const void *p, size_t len);

@@ -463,3 +463,40 @@ def test_flushall_saves_and_debug_reload(target, servers, tmp_path):
     # FLUSHALL wrote an empty snapshot (SIGTERM then saves the same).
     sut.start()
     assert make_client(sut, "plain").dbsize() == 0
+
+
+@pytest.mark.sealkv_only
+def test_sigterm_during_bgsave_and_failed_shutdown_save(target, servers, tmp_path):
+    work = tmp_path / "data"
+    os.makedirs(work)
+    sut = servers(target, tmp_path / "srv", [("save", ""), ("dir", str(work))])
+    c = _client(sut)
+    pipe = c.pipeline(transaction=False)
+    for i in range(200000):
+        pipe.execute_command("SET", "key:%d" % i, "v" * 100)
+    pipe.execute()
+    c.execute_command("BGSAVE")
+    pid = sut.pid()
+    sut.stop()  # SIGTERM: the child is killed, its temp file removed
+    assert not [f for f in os.listdir(work) if f.startswith("temp-")]
+    assert "Killing the running rdb child" in sut.log_text() or \
+        os.path.exists(work / "dump.rdb")
+    assert pid
+
+    # A final save that cannot be written keeps the server running.
+    sut.lines.append(("save", "3600 1"))
+    sut.write_config(sut.lines)
+    for f in os.listdir(work):
+        os.unlink(work / f)
+    sut.start()
+    r = make_client(sut, "plain")
+    r.set("a", "1")
+    os.rmdir(work)
+    with pytest.raises(Exception) as e:
+        r.execute_command("SHUTDOWN")
+    assert "Errors trying to SHUTDOWN" in str(e.value)
+    assert r.get("a") == "1"
+    with pytest.raises(Exception):
+        r.execute_command("SHUTDOWN", "NOSAVE")
+    assert wait_until(lambda: not sut.is_running(), 10)
+    os.makedirs(work)

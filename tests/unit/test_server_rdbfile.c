@@ -231,6 +231,12 @@ static void test_header_aux_and_checksum(void **state) {
     assert_int_equal(strlen(info.repl.repl_id), 40);
     assert_int_equal(info.aof_base, 0);
     sbuf_free(&f);
+    sbuf_init(&f);
+    assert_int_equal(rdb_save_stream_flags(srv, NULL, RDB_SAVE_AOF_BASE, sbuf_write, &f), 0);
+    assert_int_equal(load(&f, 0, &info, err, sizeof(err)), 0);
+    assert_int_equal(info.aof_base, 1);
+    assert_int_equal(info.has_repl, 0);
+    sbuf_free(&f);
 
     srv->cfg->rdbchecksum = 0;
     save(&f, NULL);
