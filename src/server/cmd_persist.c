@@ -202,8 +202,14 @@ void rdb_info(server *srv, sbuf *o) {
 
 /* -------------------------------------------------------------- commands */
 
+/* A snapshot child (to disk or to a pipe) runs: Redis's CHILD_TYPE_RDB. */
+static int rdb_child_running(const server *srv) {
+    const char *p = child_purpose(srv);
+    return p && !strcmp(p, "rdb");
+}
+
 static void save_command(client *c) {
-    if (child_running(c->srv) && c->srv->rdb && c->srv->rdb->bgsave_to_disk) {
+    if (rdb_child_running(c->srv)) {
         add_reply_error(c, "ERR Background save already in progress");
         return;
     }
@@ -225,7 +231,7 @@ static void bgsave_command(client *c) {
             return;
         }
     }
-    if (child_running(srv) && srv->rdb->bgsave_to_disk) {
+    if (rdb_child_running(srv)) {
         add_reply_error(c, "ERR Background save already in progress");
         return;
     }
