@@ -33,6 +33,7 @@
 #include "t_zset.h"
 #include "evict.h"
 #include "tracking.h"
+#include "propagate.h"
 
 static const command *family_tables[] = {
     cmds_string, cmds_keys, cmds_connection, cmds_server, cmds_pubsub, cmds_multi,
@@ -144,9 +145,12 @@ void command_call(client *c) {
     /* The clock read that gave the command its "now" (networking.c, before
      * dispatch) also starts its duration; commands run by EXEC read anew. */
     long long start = srv->call_depth ? server_ustime_now() : srv->ustime;
+    propagate_frame pframe;
+    propagate_call_begin(c, &pframe);
     srv->call_depth++;
     c->cmd->fn(c);
     srv->call_depth--;
+    propagate_call_end(c, &pframe);
     if (c->tracking && (c->cmd->flags & CMD_READONLY)) tracking_remember_keys(c);
     long long dur = server_ustime_now() - start;
     e->calls++;

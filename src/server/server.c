@@ -28,6 +28,7 @@
 #include "t_zset.h"
 #include "evict.h"
 #include "tracking.h"
+#include "propagate.h"
 
 /* Set by the signal handler, read by the cron: the only cross-context state. */
 static volatile sig_atomic_t shutdown_signal;
@@ -294,6 +295,7 @@ server *server_create(server_config *cfg, char *err, size_t errlen) {
     obj_apply_config(srv);
     db_init_all(srv, cfg->databases);
     commands_init(srv);
+    propagate_init(srv);
     blocking_init(srv);
     pubsub_init(srv);
     tracking_init(srv);
@@ -337,6 +339,7 @@ void server_destroy(server *srv) {
     blocking_free(srv);
     tracking_free(srv);
     evict_free(srv);
+    propagate_free(srv);
     db_free_all(srv);
     if (srv->loop) ev_destroy(srv->loop);
     config_free(srv->cfg);
