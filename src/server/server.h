@@ -374,8 +374,8 @@ struct server {
     int shutdown_asap;
     char runid[41];
     char *executable, *config_file; /* owned, absolute */
-    struct propagate_ctx *prop; /* owned by propagate.c: queued commands, sinks */
-    struct aof_state *aof;      /* owned by aof.c, NULL until aof_init */
+    struct propagate_ctx *prop;     /* owned by propagate.c: queued commands, sinks */
+    struct aof_state *aof;          /* owned by aof.c, NULL until aof_init */
 };
 
 /* Time as Redis uses it: cached wall clock refreshed each loop iteration
