@@ -228,6 +228,138 @@ static void test_master_flag(void **state) {
     client_free(c);
 }
 
+static void test_pops(void **state) {
+    (void)state;
+    client *c = new_client();
+    run_clean(c);
+    run(c, "RPUSH l a b c d");
+    taken();
+    run(c, "BLPOP nokey l 0");
+    assert_string_equal(taken(), "0:LPOP l\n");
+    run(c, "BRPOP l 0");
+    assert_string_equal(taken(), "0:RPOP l\n");
+    run(c, "LMPOP 2 nokey l RIGHT COUNT 5");
+    assert_string_equal(taken(), "0:RPOP l 5\n");
+    run(c, "RPUSH l a b");
+    taken();
+    run(c, "BLMPOP 0 1 l LEFT");
+    assert_string_equal(taken(), "0:LPOP l 1\n");
+    run(c, "BLMOVE l m LEFT RIGHT 0");
+    assert_string_equal(taken(), "0:LMOVE l m LEFT RIGHT\n");
+    run(c, "BRPOPLPUSH m l 0");
+    assert_string_equal(taken(), "0:LMOVE m l RIGHT LEFT\n");
+    run(c, "BLPOP nokey 0.01"); /* MULTI-less fake client: replies nil, nothing to replay */
+    assert_string_equal(taken(), "");
+    run(c, "ZADD z 1 a 2 b 3 c 4 d");
+    taken();
+    run(c, "BZPOPMIN z 0");
+    assert_string_equal(taken(), "0:ZPOPMIN z\n");
+    run(c, "BZPOPMAX z 0");
+    assert_string_equal(taken(), "0:ZPOPMAX z\n");
+    run(c, "ZMPOP 1 z MIN COUNT 1");
+    assert_string_equal(taken(), "0:ZPOPMIN z 1\n");
+    run(c, "BZMPOP 0 2 nokey z MAX COUNT 9");
+    assert_string_equal(taken(), "0:ZPOPMAX z 9\n");
+    run(c, "ZPOPMIN z");
+    assert_string_equal(taken(), "");
+    client_free(c);
+}
+
+static void test_streams(void **state) {
+    (void)state;
+    client *c = new_client();
+    char want[512];
+    run_clean(c);
+    run(c, "XADD s 5-1 f v");
+    assert_string_equal(taken(), "0:XADD s 5-1 f v\n");
+    run(c, "XADD s 5-* f v");
+    assert_string_equal(taken(), "0:XADD s 5-2 f v\n");
+    run(c, "XADD s MAXLEN ~ 1 LIMIT 10 7 f v");
+    assert_string_equal(taken(), "0:XADD s MAXLEN = 3 7-0 f v\n");
+    run(c, "XTRIM s MAXLEN 1");
+    assert_string_equal(taken(), "0:XTRIM s MAXLEN = 1\n");
+    const char *reply = strstr(run(c, "XADD s * a b"), "\r\n") + 2; /* "$N\r\nms-seq\r\n" */
+    snprintf(want, sizeof(want), "0:XADD s %.*s a b\n", (int)(strstr(reply, "\r\n") - reply),
+             reply);
+    assert_string_equal(taken(), want);
+    run(c, "XGROUP CREATE s g 0");
+    assert_string_equal(taken(), "0:XGROUP CREATE s g 0\n");
+    run(c, "XREADGROUP GROUP g alice COUNT 1 STREAMS s >");
+    long long t = srv->mstime;
+    snprintf(want, sizeof(want),
+             "0:MULTI\n0:XGROUP CREATECONSUMER s g alice\n"
+             "0:XCLAIM s g alice 0 7-0 TIME %lld RETRYCOUNT 1 FORCE JUSTID LASTID 7-0\n"
+             "0:XGROUP SETID s g 7-0 ENTRIESREAD 3\n0:EXEC\n",
+             t);
+    assert_string_equal(taken(), want);
+    run(c, "XREADGROUP GROUP g alice NOACK STREAMS s >");
+    const char *got = taken();
+    assert_non_null(strstr(got, "0:XGROUP SETID s g "));
+    assert_null(strstr(got, "XCLAIM"));
+    assert_null(strstr(got, "XREADGROUP"));
+    run(c, "XCLAIM s g bob 0 7-0 JUSTID");
+    snprintf(want, sizeof(want),
+             "0:XCLAIM s g bob 0 7-0 TIME %lld RETRYCOUNT 1 FORCE JUSTID LASTID ", srv->mstime);
+    got = taken();
+    assert_memory_equal(got, want, strlen(want));
+    run(c, "XAUTOCLAIM s g carol 0 0-0 JUSTID");
+    got = taken();
+    assert_non_null(strstr(got, "0:XCLAIM s g carol 0 7-0 TIME "));
+    assert_null(strstr(got, "XAUTOCLAIM"));
+    client_free(c);
+}
+
+/* Runs a command whose arguments may be binary (argv taken). */
+static const char *run_argv(client *c, sstr *argv, int argc) {
+    c->argv = argv;
+    c->argc = argc;
+    server_update_time(srv);
+    srv->current_client = c;
+    command_process(c);
+    srv->current_client = NULL;
+    for (int i = 0; i < c->argc; i++)
+        sstr_free(c->argv[i]);
+    sk_free(c->argv);
+    c->argv = NULL;
+    c->argc = 0;
+    return fixture_take(c);
+}
+
+static void test_restore_absttl(void **state) {
+    (void)state;
+    client *c = new_client();
+    char want[128];
+    run_clean(c);
+    run(c, "SET k v");
+    const char *reply = run(c, "DUMP k");
+    size_t len = (size_t)atol(reply + 1);
+    const char *payload = strstr(reply, "\r\n") + 2;
+    sstr dump = sstr_new(payload, len);
+    taken();
+    sstr *argv = sk_malloc(sizeof(sstr) * 5);
+    argv[0] = sstr_from_cstr("RESTORE");
+    argv[1] = sstr_from_cstr("k");
+    argv[2] = sstr_from_cstr("5000");
+    argv[3] = sstr_dup(dump);
+    argv[4] = sstr_from_cstr("REPLACE");
+    assert_string_equal(run_argv(c, argv, 5), "+OK\r\n");
+    const char *got = taken();
+    snprintf(want, sizeof(want), "0:RESTORE k %lld ", srv->mstime + 5000);
+    assert_memory_equal(got, want, strlen(want));
+    assert_non_null(strstr(got, " REPLACE ABSTTL\n"));
+    argv = sk_malloc(sizeof(sstr) * 4);
+    argv[0] = sstr_from_cstr("RESTORE");
+    argv[1] = sstr_from_cstr("k2");
+    argv[2] = sstr_from_cstr("0");
+    argv[3] = sstr_dup(dump);
+    assert_string_equal(run_argv(c, argv, 4), "+OK\r\n");
+    got = taken();
+    assert_memory_equal(got, "0:RESTORE k2 0 ", 15);
+    assert_null(strstr(got, "ABSTTL"));
+    sstr_free(dump);
+    client_free(c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_writes_and_reads),
@@ -236,6 +368,9 @@ int main(void) {
         cmocka_unit_test(test_float_and_spop),
         cmocka_unit_test(test_lazy_expire_del_before_command),
         cmocka_unit_test(test_master_flag),
+        cmocka_unit_test(test_pops),
+        cmocka_unit_test(test_streams),
+        cmocka_unit_test(test_restore_absttl),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
