@@ -28,6 +28,7 @@
 #include "t_list.h"
 #include "t_set.h"
 #include "rdb_value.h"
+#include "rdb.h"
 #include "t_sort.h"
 #include "t_stream.h"
 #include "t_zset.h"
@@ -36,9 +37,9 @@
 #include "propagate.h"
 
 static const command *family_tables[] = {
-    cmds_string, cmds_keys, cmds_connection, cmds_server, cmds_pubsub, cmds_multi,
-    cmds_set,    cmds_hash, cmds_list,       cmds_zset,   cmds_geo,    cmds_sort,
-    cmds_bitops, cmds_hll,  cmds_stream,     cmds_dump,
+    cmds_string, cmds_keys, cmds_connection, cmds_server, cmds_pubsub,  cmds_multi,
+    cmds_set,    cmds_hash, cmds_list,       cmds_zset,   cmds_geo,     cmds_sort,
+    cmds_bitops, cmds_hll,  cmds_stream,     cmds_dump,   cmds_persist,
 };
 
 #define ENTRY_OF(cmdp) ((command_entry *)((char *)(cmdp)-offsetof(command_entry, cmd)))
@@ -251,6 +252,12 @@ void command_process(client *c) {
         } else {
             reject(c, EVICT_OOM_ERROR);
         }
+        return;
+    }
+    /* As Redis: after a failed BGSAVE, writes (and PING) are refused. */
+    if (rdb_writes_refused(srv) && !(c->flags & CLIENT_MASTER) &&
+        ((cmd->flags & CMD_WRITE) || !strcmp(cmd->name, "ping"))) {
+        reject(c, RDB_MISCONF_ERROR);
         return;
     }
     if ((c->flags & CLIENT_PUBSUB) && c->resp == 2 && !pubsub_command_allowed_in_context(cmd)) {

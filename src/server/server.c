@@ -28,6 +28,8 @@
 #include "t_zset.h"
 #include "evict.h"
 #include "tracking.h"
+#include "child.h"
+#include "rdb.h"
 #include "propagate.h"
 
 /* Set by the signal handler, read by the cron: the only cross-context state. */
@@ -65,6 +67,16 @@ void server_reset_stats(server *srv) {
 
 void server_request_shutdown(server *srv) {
     srv->shutdown_asap = 1;
+}
+
+int server_prepare_shutdown(server *srv, int save) {
+    child_kill(srv);
+    return rdb_shutdown_save(srv, save);
+}
+
+/* What to load at start; one place so that the AOF can come first. */
+int server_load_data(server *srv, char *err, size_t errlen) {
+    return rdb_load_at_start(srv, err, errlen);
 }
 
 /* ------------------------------------------------------------ listeners */
@@ -197,14 +209,17 @@ static int64_t server_cron(ev_loop *loop, int64_t id, void *data) {
     if (shutdown_signal) {
         log_warning("Received %s scheduling shutdown...",
                     shutdown_signal == SIGINT ? "SIGINT" : "SIGTERM");
-        srv->shutdown_asap = 1;
         shutdown_signal = 0;
+        /* As Redis: a failed final save keeps the server running. */
+        if (server_prepare_shutdown(srv, 0) == 0) srv->shutdown_asap = 1;
     }
     if (srv->shutdown_asap) {
         ev_stop(loop);
         return EV_TIMER_STOP;
     }
     sample_ops(srv);
+    child_reap(srv);
+    rdb_cron(srv);
     databases_cron(srv);
     evict_cron(srv);
     blocking_check_timeouts(srv);
@@ -299,6 +314,7 @@ server *server_create(server_config *cfg, char *err, size_t errlen) {
     blocking_init(srv);
     pubsub_init(srv);
     tracking_init(srv);
+    rdb_init(srv);
     if (config_tls_wanted(cfg) && config_apply_tls(srv, err, errlen) < 0) goto fail;
     if (server_listen(srv, err, errlen) < 0) goto fail;
     server_tls_timer_update(srv);
@@ -318,6 +334,8 @@ void server_run(server *srv) {
 
 void server_destroy(server *srv) {
     if (!srv) return;
+    child_free(srv);
+    rdb_free(srv);
     while (srv->clients) {
         client *c = srv->clients;
         srv->current_client = NULL;
