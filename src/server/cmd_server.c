@@ -21,6 +21,7 @@
 #include "server_main.h"
 #include "child.h"
 #include "rdb.h"
+#include "aof.h"
 
 /* ----------------------------------------------------------------- INFO */
 
@@ -109,7 +110,7 @@ static void info_memory(server *srv, sbuf *o) {
 static void info_persistence(server *srv, sbuf *o) {
     sbuf_append_str(o, "# Persistence\r\n");
     rdb_info(srv, o);
-    sbuf_append_str(o, "aof_enabled:0\r\naof_rewrite_in_progress:0\r\n");
+    aof_info(srv, o);
 }
 
 static void info_stats(server *srv, sbuf *o) {
