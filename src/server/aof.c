@@ -802,8 +802,6 @@ static int load_parts(server *srv, const char *dir, const aof_manifest *m, char 
     int total = (m->base ? 1 : 0) + m->nincr;
     int rc = 0;
     long long commands = 0;
-    client *c = client_create(srv, NULL, CLIENT_FAKE);
-    c->authenticated = 1;
     /* Check that every part exists before changing anything. */
     for (int i = 0; i < total && rc == 0; i++) {
         const aof_part *p = (m->base && i == 0) ? m->base : &m->incr[i - (m->base ? 1 : 0)];
@@ -827,7 +825,12 @@ static int load_parts(server *srv, const char *dir, const aof_manifest *m, char 
             continue;
         }
         long long valid = 0;
+        /* A fresh client per part, in db 0, as Redis: each part selects its db. */
+        client *c = client_create(srv, NULL, CLIENT_FAKE);
+        c->authenticated = 1;
         int r = load_command_file(srv, c, path, &valid, &commands, err, errlen);
+        if (c->flags & CLIENT_MULTI) multi_discard(c);
+        client_free(c);
         if (r == 1) {
             if (!last) {
                 snprintf(err, errlen,
@@ -858,8 +861,6 @@ static int load_parts(server *srv, const char *dir, const aof_manifest *m, char 
         }
         sstr_free(path);
     }
-    if (c->flags & CLIENT_MULTI) multi_discard(c);
-    client_free(c);
     if (rc == 0) log_notice("AOF loaded: %lld commands from %d file(s)", commands, total);
     return rc;
 }
