@@ -973,11 +973,8 @@ int aof_load_at_start(server *srv, char *err, size_t errlen) {
 static void stop_aof(server *srv) {
     aof_state *a = srv->aof;
     flush_aof(srv, 0);
-    if (a->fd >= 0) {
-        fdatasync(a->fd);
-        close(a->fd);
-        a->fd = -1;
-    }
+    retire_fd(srv, a->fd); /* after any fsync still queued for it */
+    a->fd = -1;
     if (a->rewriting) child_kill(srv); /* runs rewrite_done(ok = 0) */
     a->rewrite_scheduled = 0;
     a->status = AOF_OFF;
@@ -1056,6 +1053,16 @@ void aof_free(server *srv) {
     sbuf_free(&a->buf);
     sk_free(a);
     srv->aof = NULL;
+}
+
+int aof_writes_refused(const server *srv) {
+    const aof_state *a = srv->aof;
+    return a && a->status != AOF_OFF && !a->last_write_ok;
+}
+
+void aof_misconf_error(const server *srv, char *out, size_t outlen) {
+    snprintf(out, outlen, "MISCONF Errors writing to the AOF file: %s",
+             strerror(srv->aof ? srv->aof->last_write_errno : EIO));
 }
 
 void aof_info(server *srv, sbuf *o) {

@@ -66,6 +66,12 @@ int aof_apply_config(server *srv, char *err, size_t errlen);
 /* BGREWRITEAOF. 0 started, 1 scheduled (another child runs), < 0 error. */
 int aof_rewrite_background(server *srv);
 
+/* Non-zero while the last write to the AOF failed: writes are refused with
+ * the text aof_misconf_error gives ("MISCONF Errors writing to the AOF
+ * file: <reason>"), as Redis. */
+int aof_writes_refused(const server *srv);
+void aof_misconf_error(const server *srv, char *out, size_t outlen);
+
 /* INFO persistence aof_* lines. */
 void aof_info(server *srv, sbuf *out);
 

@@ -261,6 +261,14 @@ void command_process(client *c) {
         reject(c, RDB_MISCONF_ERROR);
         return;
     }
+    /* As Redis: while the AOF cannot be written, writes are refused. */
+    if (aof_writes_refused(srv) && !(c->flags & CLIENT_MASTER) &&
+        ((cmd->flags & CMD_WRITE) || !strcmp(cmd->name, "ping"))) {
+        char msg[256];
+        aof_misconf_error(srv, msg, sizeof(msg));
+        reject(c, msg);
+        return;
+    }
     if ((c->flags & CLIENT_PUBSUB) && c->resp == 2 && !pubsub_command_allowed_in_context(cmd)) {
         char msg[256];
         snprintf(msg, sizeof(msg),
