@@ -241,7 +241,8 @@ def test_corrupt_middle_refused(target, servers, tmp_path):
     with open(incr, "wb") as f:
         f.write(data[:mid] + b"garbage\r\n" + data[mid:])
     before = _dir_snapshot(tmp_path)
-    _, log = _start_fails(srv)
+    msg, log = _start_fails(srv)
+    assert "exited with 1 " in msg
     assert "Bad file format" in log
     assert _dir_snapshot(tmp_path) == before
 
@@ -261,7 +262,8 @@ def test_bad_manifest_refused(target, servers, tmp_path, manifest, reason):
     with open(os.path.join(str(tmp_path), AOF_DIR, MANIFEST), "wb") as f:
         f.write(manifest)
     before = _dir_snapshot(tmp_path)
-    _, log = _start_fails(srv)
+    msg, log = _start_fails(srv)
+    assert "exited with 1 " in msg
     assert reason in log
     assert _dir_snapshot(tmp_path) == before
 
@@ -316,6 +318,43 @@ def test_bgrewriteaof_under_load(target, servers, tmp_path):
     _assert_same(_state(c), want)
 
 
+def test_rewrite_scheduled_while_bgsave_runs(target, servers, tmp_path):
+    srv = servers(target, tmp_path, _aof_directives())
+    c = _client(srv)
+    for i in range(20):
+        c.execute_command("RPUSH", "big:%d" % i, *range(2000))
+    pipe = c.pipeline(transaction=False)
+    pipe.execute_command("BGSAVE")
+    pipe.execute_command("BGREWRITEAOF")
+    replies = pipe.execute()
+    assert replies[0].startswith(b"Background saving started")
+    assert replies[1] in (b"Background append only file rewriting scheduled",
+                          b"Background append only file rewriting started")
+    _wait_rewrite_done(srv)
+    info = _info(srv)
+    assert info["aof_last_bgrewrite_status"] == "ok"
+    assert info["aof_rewrites"] == "1"
+    want = _state(c)
+    srv.restart()
+    _assert_same(_state(_client(srv)), want)
+
+
+def test_auto_rewrite_on_growth(target, servers, tmp_path):
+    srv = servers(target, tmp_path, _aof_directives(extra=[
+        ("auto-aof-rewrite-percentage", "100"), ("auto-aof-rewrite-min-size", "65536")]))
+    c = _client(srv)
+    for i in range(400):
+        c.set("k:%d" % (i % 20), "x" * 400)
+    assert wait_until(lambda: int(_info(srv)["aof_rewrites"]) >= 1, 20)
+    _wait_rewrite_done(srv)
+    info = _info(srv)
+    # After the rewrite the base holds 20 keys: far below what was appended.
+    assert int(info["aof_base_size"]) < 65536
+    want = _state(c)
+    srv.restart()
+    _assert_same(_state(_client(srv)), want)
+
+
 def test_config_set_appendonly_at_run_time(target, servers, tmp_path):
     srv = servers(target, tmp_path, [("save", ""), ("appendonly", "no")])
     c = _client(srv)
@@ -337,25 +376,41 @@ def test_config_set_appendonly_at_run_time(target, servers, tmp_path):
     assert _info(srv2)["aof_enabled"] == "0"
 
 
-def test_served_blocked_pop_is_replayed_as_pop(target, servers, tmp_path):
+@pytest.mark.parametrize("setup,blocking,wake,replayed,forbidden", [
+    ([], ("BLPOP", "q", 10), [("RPUSH", "q", "a", "b")], b"LPOP", b"BLPOP"),
+    ([], ("BLMOVE", "q", "d", "LEFT", "RIGHT", 10), [("RPUSH", "q", "a", "b")], b"LMOVE",
+     b"BLMOVE"),
+    ([], ("BLMPOP", 10, 1, "q", "RIGHT", "COUNT", 5), [("RPUSH", "q", "a", "b")], b"RPOP",
+     b"BLMPOP"),
+    ([], ("BZPOPMIN", "z", 10), [("ZADD", "z", 1, "a", 2, "b")], b"ZPOPMIN", b"BZPOPMIN"),
+    ([("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")],
+     ("XREADGROUP", "GROUP", "g", "c", "BLOCK", 10000, "STREAMS", "s", ">"),
+     [("XADD", "s", "5-1", "f", "v")], b"XCLAIM", b"XREADGROUP"),
+])
+def test_served_blocked_command_is_replayed_plainly(target, servers, tmp_path, setup, blocking,
+                                                    wake, replayed, forbidden):
     srv = servers(target, tmp_path, _aof_directives())
+    c = _client(srv)
+    for cmd in setup:
+        c.execute_command(*cmd)
     got = []
 
     def blocked():
-        got.append(_client(srv).execute_command("BLPOP", "q", 10))
+        got.append(_client(srv).execute_command(*blocking))
 
     t = threading.Thread(target=blocked)
     t.start()
-    c = _client(srv)
     assert wait_until(lambda: int(_info(srv, "clients")["blocked_clients"]) == 1, 10)
-    c.rpush("q", "a", "b")
+    for cmd in wake:
+        c.execute_command(*cmd)
     t.join(timeout=10)
-    assert got == [[b"q", b"a"]]
+    assert got and got[0] is not None
+    want = _state(c)
     srv.restart()
-    assert _client(srv).lrange("q", 0, -1) == [b"b"]
+    _assert_same(_state(_client(srv)), want)
     with open(_last_incr(tmp_path), "rb") as f:
         text = f.read()
-    assert b"LPOP" in text and b"BLPOP" not in text
+    assert replayed in text and forbidden not in text
 
 
 # ---------------------------------------------------- redis-server 7.0 files

@@ -191,6 +191,15 @@ static void test_float_and_spop(void **state) {
     taken();
     run(c, "SPOP s 0");
     assert_string_equal(taken(), "");
+    /* PFCOUNT's cache update goes as the command itself (as Redis). */
+    run(c, "PFADD hll a b c");
+    taken();
+    run(c, "PFCOUNT hll");
+    assert_string_equal(taken(), "0:PFCOUNT hll\n");
+    run(c, "PFCOUNT hll");
+    assert_string_equal(taken(), "");
+    run(c, "FLUSHALL ASYNC");
+    assert_string_equal(taken(), "0:FLUSHALL ASYNC\n");
     client_free(c);
 }
 
