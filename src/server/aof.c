@@ -952,6 +952,16 @@ int aof_load_at_start(server *srv, char *err, size_t errlen) {
         return 0;
     }
     if (rc < 0 && rc != SK_ENOTFOUND) return rc;
+    if (rc == SK_ENOTFOUND && access(prefix_of(srv), F_OK) == 0) {
+        /* Redis 7.0 would turn it into the base of a new directory; we do
+         * not, and starting empty would silently drop its data. */
+        snprintf(err, errlen,
+                 "Found the single-file AOF %s of a Redis older than 7.0 but no %s/%s.manifest: "
+                 "upgrading it is not supported; load it with redis-server 7.0 once (it "
+                 "converts it), or move it away",
+                 prefix_of(srv), dir, prefix_of(srv));
+        return SK_ECORRUPT;
+    }
     if (rc == 0) {
         long long start = server_ustime_now();
         srv->loading = 1;

@@ -9,9 +9,11 @@
  * before any reply of the same loop iteration leaves (and with appendfsync
  * always also fsyncs it; write_to_client calls aof_flush_before_reply so a
  * reply never overtakes its fsync). With everysec a background thread
- * fsyncs at most once a second; the loop never waits for it, except that a
- * write is postponed (up to 2 seconds, as Redis) while an fsync is still
- * running.
+ * fsyncs at most once a second; the loop never waits for it (an fsync due
+ * while the previous one still runs is skipped and counted in
+ * aof_delayed_fsync). A failed write keeps the bytes buffered, refuses
+ * writes with MISCONF until a retry succeeds, and with appendfsync always
+ * exits (as Redis: a reply may not acknowledge what is not on disk).
  *
  * Rewriting (BGREWRITEAOF, auto-aof-rewrite-*, CONFIG SET appendonly yes):
  * a new incr part is opened and recorded in the manifest at once; a forked
@@ -25,7 +27,8 @@
  * a fake client. A truncated last command of the last part is cut off
  * (aof-load-truncated yes: the file is truncated to the last whole command,
  * logged) or refused (no); any other damage, and a bad manifest, is refused
- * with a reason and nothing on disk is changed.
+ * with a reason and nothing on disk is changed. A single-file AOF of Redis
+ * < 7.0 (appendfilename in dir, no manifest) is refused, not converted.
  *
  * State: srv->aof (aof_init / aof_free). Not thread-safe except for the
  * fsync thread's own queue.

@@ -268,6 +268,19 @@ def test_bad_manifest_refused(target, servers, tmp_path, manifest, reason):
     assert _dir_snapshot(tmp_path) == before
 
 
+def test_old_single_file_aof_refused(target, servers, tmp_path):
+    old = os.path.join(str(tmp_path), "appendonly.aof")
+    with open(old, "wb") as f:
+        f.write(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n")
+    srv = servers(target, tmp_path, _aof_directives(), expect_fail=True)
+    msg, log = _start_fails(srv)
+    assert "exited with 1 " in msg
+    assert "older than 7.0" in log
+    assert not os.path.exists(os.path.join(str(tmp_path), AOF_DIR))
+    with open(old, "rb") as f:
+        assert f.read() == b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+
+
 # ------------------------------------------------------------------ rewrite
 
 def test_bgrewriteaof_under_load(target, servers, tmp_path):
