@@ -428,14 +428,46 @@ def test_served_blocked_command_is_replayed_plainly(target, servers, tmp_path, s
 
 # ---------------------------------------------------- redis-server 7.0 files
 
-@pytest.mark.parametrize("preamble", ["yes", "no"])
-def test_redis_appendonlydir_loads(target, servers, tmp_path, preamble):
+def _more_writes(c):
+    """Commands whose propagated form is rewritten (kept in DBS 0)."""
+    c.execute_command("SELECT", 0)
+    c.execute_command("SADD", "sp", *range(30))
+    c.execute_command("SPOP", "sp")
+    c.execute_command("SPOP", "sp", 3)
+    c.execute_command("SET", "gx", "v")
+    c.execute_command("GETEX", "gx", "EX", 9000)
+    c.execute_command("PSETEX", "ps", 800000, "v")
+    c.execute_command("INCRBYFLOAT", "fl", "2.5")
+    c.execute_command("HINCRBYFLOAT", "hf", "f", "1.25")
+    c.execute_command("RPUSH", "bl", "a", "b", "c")
+    c.execute_command("BLPOP", "bl", 1)
+    c.execute_command("BLMOVE", "bl", "bl2", "LEFT", "RIGHT", 1)
+    c.execute_command("ZADD", "bz", 1, "a", 2, "b", 3, "c")
+    c.execute_command("BZPOPMAX", "bz", 1)
+    c.execute_command("ZMPOP", 1, "bz", "MIN", "COUNT", 1)
+    c.execute_command("XADD", "xs", "MAXLEN", "~", "5", "*", "f", "v")
+    c.execute_command("XADD", "xs", "*", "f", "w")
+    c.execute_command("XGROUP", "CREATE", "xs", "grp", "0")
+    c.execute_command("XREADGROUP", "GROUP", "grp", "alice", "COUNT", "1", "STREAMS", "xs", ">")
+    c.execute_command("XCLAIM", "xs", "grp", "bob", "0", "0-0", "JUSTID")
+    c.execute_command("MULTI")
+    c.execute_command("INCR", "tx")
+    c.execute_command("EXPIRE", "tx", 7000)
+    c.execute_command("EXEC")
+
+
+# Without a rewrite the incr part holds every propagated command (the
+# rewritten forms of EXPIRE, XREADGROUP, SPOP...); with one, the base.
+@pytest.mark.parametrize("preamble,rewrite", [("yes", True), ("no", True), ("yes", False)])
+def test_redis_appendonlydir_loads(target, servers, tmp_path, preamble, rewrite):
     ref = servers(_RedisTarget(), tmp_path / "redis", _aof_directives(preamble=preamble),
                   name="ref-redis")
     rc = _client(ref)
     _populate(rc)
-    rc.execute_command("BGREWRITEAOF")
-    _wait_rewrite_done(ref)
+    _more_writes(rc)
+    if rewrite:
+        rc.execute_command("BGREWRITEAOF")
+        _wait_rewrite_done(ref)
     rc.set("after-rewrite", "x")
     rc.incrbyfloat("float", "1.5")
     ref.stop()
@@ -452,13 +484,15 @@ def test_redis_appendonlydir_loads(target, servers, tmp_path, preamble):
     assert c.get("after-rewrite") == b"x"
 
 
-@pytest.mark.parametrize("preamble", ["yes", "no"])
-def test_sealkv_appendonlydir_loads_in_redis(target, servers, tmp_path, preamble):
+@pytest.mark.parametrize("preamble,rewrite", [("yes", True), ("no", True), ("yes", False)])
+def test_sealkv_appendonlydir_loads_in_redis(target, servers, tmp_path, preamble, rewrite):
     sut = servers(target, tmp_path / "sut", _aof_directives(preamble=preamble))
     c = _client(sut)
     _populate(c)
-    c.execute_command("BGREWRITEAOF")
-    _wait_rewrite_done(sut)
+    _more_writes(c)
+    if rewrite:
+        c.execute_command("BGREWRITEAOF")
+        _wait_rewrite_done(sut)
     c.set("after-rewrite", "x")
     c.execute_command("EXPIRE", "after-rewrite", 5000)
     want = _state(c)
