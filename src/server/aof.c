@@ -581,18 +581,28 @@ static void rewrite_done(server *srv, int ok, void *ud) {
     fsync_dir(dirname_of(srv));
     /* Flush first: what is buffered belongs to the current (kept) part. */
     flush_aof(srv, 0);
+    sbuf before; /* the manifest as it was, to go back to */
+    sbuf_init(&before);
+    aof_manifest_format(&a->man, &before);
     aof_manifest_set_base(&a->man, name, a->rewrite_base_seq);
     aof_manifest_retire(&a->man, a->rewrite_incr_seq - 1);
-    if (persist_manifest(srv, &a->man) < 0) {
-        /* The on-disk manifest still names the old parts, which still
-         * exist: the new base is simply not used. */
+    int persisted = persist_manifest(srv, &a->man);
+    if (persisted < 0) {
+        /* The old parts still exist and the old manifest (if any) names
+         * them: the new base is simply not used. */
         unlink(path);
-        sstr_free(name);
-        sstr_free(path);
-        goto failed_keep_manifest;
+        aof_manifest back;
+        char why[256];
+        if (aof_manifest_parse(&back, before.data ? before.data : "", before.len, why,
+                               sizeof(why)) == 0) {
+            aof_manifest_clear(&a->man);
+            a->man = back;
+        }
     }
+    sbuf_free(&before);
     sstr_free(name);
     sstr_free(path);
+    if (persisted < 0) goto failed;
     delete_history(srv);
     if (a->status == AOF_WAIT_REWRITE) {
         a->status = AOF_ON;
@@ -607,17 +617,6 @@ static void rewrite_done(server *srv, int ok, void *ud) {
     a->rewrites++;
     sstr_free(tmp);
     return;
-failed_keep_manifest:
-    /* The in-memory manifest moved on: read the truth back. */
-    {
-        char err[256];
-        aof_manifest m;
-        if (read_manifest(dirname_of(srv), prefix_of(srv), &m, err, sizeof(err)) == 0) {
-            /* Keep naming the incr part we write to. */
-            aof_manifest_clear(&a->man);
-            a->man = m;
-        }
-    }
 failed:
     log_warning("Background AOF rewrite terminated with error");
     a->last_rewrite_ok = 0;
@@ -969,6 +968,7 @@ int aof_load_at_start(server *srv, char *err, size_t errlen) {
         rc = load_parts(srv, dir, &a->man, err, errlen);
         srv->loading = 0;
         if (rc < 0) return rc;
+        srv->dirty = 0; /* what was just loaded is on disk already */
         log_notice("DB loaded from append only file: %.3f seconds",
                    (double)(server_ustime_now() - start) / 1e6);
         /* History parts left by an interrupted cleanup. */
