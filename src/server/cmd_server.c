@@ -22,6 +22,7 @@
 #include "child.h"
 #include "rdb.h"
 #include "aof.h"
+#include "propagate.h"
 
 /* ----------------------------------------------------------------- INFO */
 
@@ -256,6 +257,7 @@ static void flushdb_command(client *c) {
     db_signal_flushed(c->srv, c->db->id);
     c->srv->dirty += db_size(c->db);
     db_empty(c->srv, c->db);
+    propagate_force(c); /* even when it was empty, as Redis 7.0 */
     add_reply_ok(c);
 }
 

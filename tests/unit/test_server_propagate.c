@@ -18,6 +18,7 @@
 
 #include "../../src/core/mem.h"
 #include "server_fixture.h"
+#include "../../src/server/config.h"
 #include "../../src/server/propagate.h"
 #include "../../src/server/server.h"
 
@@ -220,6 +221,46 @@ static void test_lazy_expire_del_before_command(void **state) {
     client_free(c);
 }
 
+static void test_active_expiry_and_eviction(void **state) {
+    (void)state;
+    client *c = new_client();
+    run_clean(c);
+    run(c, "SET e v PX 1");
+    taken();
+    srv->mstime += 10;
+    db_active_expire_cycle(srv, 100000);
+    assert_string_equal(taken(), "0:DEL e\n");
+    /* Eviction before a command: DEL first, then the command. */
+    run(c, "SET victim v");
+    taken();
+    srv->cfg->maxmemory = 1;
+    srv->cfg->maxmemory_policy = MAXMEMORY_ALLKEYS_RANDOM;
+    run(c, "GET victim");
+    assert_string_equal(taken(), "0:DEL victim\n");
+    srv->cfg->maxmemory = 0;
+    srv->cfg->maxmemory_policy = MAXMEMORY_NO_EVICTION;
+    client_free(c);
+}
+
+static void test_as_is(void **state) {
+    (void)state;
+    client *c = new_client();
+    run_clean(c);
+    run(c, "SET a 1");
+    run(c, "RENAME a b");
+    run(c, "COPY b c DB 2");
+    run(c, "MOVE b 3");
+    run(c, "SET b 1");
+    run(c, "SETRANGE b 3 xy");
+    run(c, "BITFIELD bf INCRBY u8 0 300");
+    run(c, "SWAPDB 0 1");
+    run(c, "FLUSHDB");
+    assert_string_equal(taken(), "0:SET a 1\n0:RENAME a b\n0:COPY b c DB 2\n0:MOVE b 3\n"
+                                 "0:SET b 1\n0:SETRANGE b 3 xy\n0:BITFIELD bf INCRBY u8 0 300\n"
+                                 "0:SWAPDB 0 1\n0:FLUSHDB\n");
+    client_free(c);
+}
+
 static void test_master_flag(void **state) {
     (void)state;
     client *c = new_client();
@@ -377,6 +418,8 @@ int main(void) {
         cmocka_unit_test(test_float_and_spop),
         cmocka_unit_test(test_lazy_expire_del_before_command),
         cmocka_unit_test(test_master_flag),
+        cmocka_unit_test(test_active_expiry_and_eviction),
+        cmocka_unit_test(test_as_is),
         cmocka_unit_test(test_pops),
         cmocka_unit_test(test_streams),
         cmocka_unit_test(test_restore_absttl),
