@@ -508,7 +508,8 @@ static int write_command_base(server *srv, int fd) {
 static int write_base(server *srv, const char *path, int rdb) {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) return -errno;
-    int rc = rdb ? rdb_save_stream(srv, NULL, rdb_fd_write, &fd) : write_command_base(srv, fd);
+    int rc = rdb ? rdb_save_stream_flags(srv, NULL, RDB_SAVE_AOF_BASE, rdb_fd_write, &fd)
+                 : write_command_base(srv, fd);
     if (rc == 0 && fsync(fd) < 0) rc = -errno;
     close(fd);
     return rc;

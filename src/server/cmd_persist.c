@@ -44,6 +44,9 @@ int rdb_load_at_start(server *srv, char *err, size_t errlen) {
     long long start = server_ustime_now();
     int rc = rdb_load_file(srv, path, 0, &info, err, errlen);
     if (rc < 0) return rc;
+    srv->rdb->last_load_keys = info.keys;
+    srv->rdb->last_load_expired = info.expired_skipped;
+    if (info.redis_ver[0]) log_notice("Loaded an RDB produced by version %s", info.redis_ver);
     log_notice("Done loading RDB, keys loaded: %lld, keys expired: %lld.", info.keys,
                info.expired_skipped);
     log_notice("DB loaded from disk: %.3f seconds", (double)(server_ustime_now() - start) / 1e6);
@@ -68,7 +71,6 @@ int rdb_save_now(server *srv) {
     srv->dirty = 0;
     srv->rdb->lastsave = now_secs(srv);
     srv->rdb->lastbgsave_ok = 1;
-    srv->rdb->saves++;
     return 0;
 }
 
@@ -82,9 +84,12 @@ static void bgsave_done(server *srv, int ok, void *ud) {
             srv->dirty -= st->dirty_at_bgsave;
             if (srv->dirty < 0) srv->dirty = 0;
             st->lastsave = now_secs(srv);
-            st->saves++;
         } else {
+            char tmp[4200];
             log_warning("Background saving error");
+            /* A killed or failed child leaves its temp file behind. */
+            rdb_temp_path(db_path(srv), st->child_pid, tmp, sizeof(tmp));
+            unlink(tmp);
         }
         st->lastbgsave_ok = ok;
     }
@@ -123,6 +128,8 @@ int rdb_bgsave(server *srv, const rdb_save_info *rsi, int fd, child_done_fn *don
         child_exit(rc < 0 ? 1 : 0);
     }
     st->dirty_at_bgsave = srv->dirty;
+    st->child_pid = pid;
+    st->saves++; /* as Redis 7.0's rdb_saves: snapshots forked */
     st->bgsave_to_disk = fd < 0;
     st->user_done = done;
     st->user_ud = ud;
@@ -163,6 +170,12 @@ int rdb_shutdown_save(server *srv, int force) {
     return rc;
 }
 
+void rdb_after_flushall(server *srv) {
+    rdb_init(srv);
+    if (child_running(srv) && srv->rdb->bgsave_to_disk) child_kill(srv);
+    if (srv->cfg->save_point_count > 0) rdb_save_now(srv);
+}
+
 int rdb_writes_refused(const server *srv) {
     return srv->rdb && srv->cfg->stop_writes_on_bgsave_error && srv->cfg->save_point_count > 0 &&
            !srv->rdb->lastbgsave_ok;
@@ -180,15 +193,23 @@ void rdb_info(server *srv, sbuf *o) {
                  "rdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:%d\r\n"
                  "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:%s\r\n"
                  "rdb_last_bgsave_time_sec:%lld\r\nrdb_current_bgsave_time_sec:%lld\r\n"
-                 "rdb_saves:%lld\r\nrdb_last_cow_size:0\r\n",
+                 "rdb_saves:%lld\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:%lld\r\n"
+                 "rdb_last_load_keys_loaded:%lld\r\n",
                  srv->loading, srv->dirty, in_progress, st->lastsave,
-                 st->lastbgsave_ok ? "ok" : "err", st->last_bgsave_secs, elapsed, st->saves);
+                 st->lastbgsave_ok ? "ok" : "err", st->last_bgsave_secs, elapsed, st->saves,
+                 st->last_load_expired, st->last_load_keys);
 }
 
 /* -------------------------------------------------------------- commands */
 
+/* A snapshot child (to disk or to a pipe) runs: Redis's CHILD_TYPE_RDB. */
+static int rdb_child_running(const server *srv) {
+    const char *p = child_purpose(srv);
+    return p && !strcmp(p, "rdb");
+}
+
 static void save_command(client *c) {
-    if (child_running(c->srv) && c->srv->rdb && c->srv->rdb->bgsave_to_disk) {
+    if (rdb_child_running(c->srv)) {
         add_reply_error(c, "ERR Background save already in progress");
         return;
     }
@@ -210,7 +231,7 @@ static void bgsave_command(client *c) {
             return;
         }
     }
-    if (child_running(srv) && srv->rdb->bgsave_to_disk) {
+    if (rdb_child_running(srv)) {
         add_reply_error(c, "ERR Background save already in progress");
         return;
     }
@@ -237,6 +258,27 @@ static void lastsave_command(client *c) {
     add_reply_int(c, c->srv->rdb->lastsave);
 }
 
+/* DEBUG RELOAD: save, empty, load again (what Redis does, for tests). */
+static void debug_command(client *c) {
+    if (!arg_is(c, 1, "reload") || c->argc != 2) {
+        add_reply_error(c, "ERR DEBUG: sealkv supports only DEBUG RELOAD");
+        return;
+    }
+    server *srv = c->srv;
+    if (rdb_save_now(srv) < 0) {
+        add_reply_error(c, "ERR Error trying to save the DB (see the log)");
+        return;
+    }
+    char err[512];
+    if (rdb_load_file(srv, db_path(srv), 0, NULL, err, sizeof(err)) < 0) {
+        log_warning("DEBUG RELOAD: %s", err);
+        add_reply_error(c, "ERR Error trying to load the RDB dump, check server logs.");
+        return;
+    }
+    log_notice("DB reloaded by DEBUG RELOAD");
+    add_reply_ok(c);
+}
+
 const command cmds_persist[] = {
     {"save", save_command, 1, CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_MULTI, 0, 0, 0, "server",
      "Synchronously saves the database(s) to disk.", "1.0.0", NULL},
@@ -244,5 +286,7 @@ const command cmds_persist[] = {
      "Asynchronously saves the database(s) to disk.", "1.0.0", NULL},
     {"lastsave", lastsave_command, 1, CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0, "server",
      "Returns the Unix timestamp of the last successful save to disk.", "1.0.0", NULL},
+    {"debug", debug_command, -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+     "server", "A container for debugging commands (sealkv: RELOAD only).", "1.0.0", NULL},
     {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL},
 };

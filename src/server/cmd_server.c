@@ -268,6 +268,7 @@ static void flushall_command(client *c) {
         c->srv->dirty += db_size(&c->srv->dbs[i]);
         db_empty(c->srv, &c->srv->dbs[i]);
     }
+    rdb_after_flushall(c->srv);
     c->srv->dirty++;
     add_reply_ok(c);
 }

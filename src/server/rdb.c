@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <strings.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -76,7 +77,7 @@ static void put_aux_ll(sbuf *b, const char *key, long long v) {
     put_aux(b, key, num);
 }
 
-static void put_header(server *srv, const rdb_save_info *rsi, sbuf *b) {
+static void put_header(server *srv, const rdb_save_info *rsi, int flags, sbuf *b) {
     char magic[16];
     snprintf(magic, sizeof(magic), "REDIS%04d", RDB_VERSION);
     sbuf_append(b, magic, 9);
@@ -89,7 +90,7 @@ static void put_header(server *srv, const rdb_save_info *rsi, sbuf *b) {
         put_aux(b, "repl-id", rsi->repl_id);
         put_aux_ll(b, "repl-offset", rsi->repl_offset);
     }
-    put_aux_ll(b, "aof-base", 0);
+    put_aux_ll(b, "aof-base", (flags & RDB_SAVE_AOF_BASE) ? 1 : 0);
     (void)srv;
 }
 
@@ -137,10 +138,15 @@ static int put_db(server *srv, sdb *db, writer *wr) {
 }
 
 int rdb_save_stream(server *srv, const rdb_save_info *rsi, rdb_write_fn *w, void *ud) {
+    return rdb_save_stream_flags(srv, rsi, 0, w, ud);
+}
+
+int rdb_save_stream_flags(server *srv, const rdb_save_info *rsi, int flags, rdb_write_fn *w,
+                          void *ud) {
     writer wr = {SBUF_INIT, 0, w, ud};
     int rc = 0;
     sbuf_reserve(&wr.buf, WRITE_CHUNK * 2);
-    put_header(srv, rsi, &wr.buf);
+    put_header(srv, rsi, flags, &wr.buf);
     for (int i = 0; i < srv->dbnum && rc == 0; i++)
         if (dict_size(srv->dbs[i].keys)) rc = put_db(srv, &srv->dbs[i], &wr);
     if (rc == 0) {
@@ -165,6 +171,11 @@ int rdb_fd_write(void *ud, const void *p, size_t len) {
         ssize_t n = write(fd, s, len);
         if (n < 0) {
             if (errno == EINTR) continue;
+            if (errno == EAGAIN) { /* a non-blocking pipe: wait until it drains */
+                struct pollfd pfd = {fd, POLLOUT, 0};
+                poll(&pfd, 1, -1);
+                continue;
+            }
             return -errno;
         }
         s += n;
@@ -192,11 +203,17 @@ static int fsync_dir(const char *dir) {
     return rc;
 }
 
+void rdb_temp_path(const char *path, int pid, char *out, size_t outlen) {
+    char dir[PATH_MAX];
+    dir_of(path, dir, sizeof(dir));
+    snprintf(out, outlen, "%s/temp-%d.rdb", dir, pid);
+}
+
 int rdb_save_file(server *srv, const char *path, const rdb_save_info *rsi, char *err,
                   size_t errlen) {
     char dir[PATH_MAX], tmp[PATH_MAX + 64];
     dir_of(path, dir, sizeof(dir));
-    snprintf(tmp, sizeof(tmp), "%s/temp-%d.rdb", dir, (int)getpid());
+    rdb_temp_path(path, (int)getpid(), tmp, sizeof(tmp));
     /* The data set may hold anything: readable by the server's user only. */
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
@@ -306,7 +323,7 @@ static int read_aux(loader *ld) {
     } else if (!strcasecmp(k, "aof-base") && aux_ll(v, &n)) {
         ld->info.aof_base = n != 0;
     } else if (!strcasecmp(k, "redis-ver")) {
-        log_notice("Loading RDB produced by version %s", v);
+        snprintf(ld->info.redis_ver, sizeof(ld->info.redis_ver), "%.*s", (int)sstr_len(v), v);
     }
     sstr_free(k);
     sstr_free(v);
@@ -397,6 +414,9 @@ static int read_body(loader *ld) {
         case OP_RESIZEDB:
             if (rdb_read_len(&ld->r, &a, NULL) < 0 || rdb_read_len(&ld->r, &b, NULL) < 0)
                 return truncated(ld, "a RESIZEDB hint");
+            /* A hint from untrusted bytes: each key takes 3 bytes at least. */
+            if (a <= (ld->r.len - ld->r.pos) / 3) dict_expand(db->keys, (size_t)a);
+            if (b <= (ld->r.len - ld->r.pos) / 3) dict_expand(db->expires, (size_t)b);
             continue;
         case OP_AUX: {
             int rc = read_aux(ld);
