@@ -130,6 +130,7 @@ typedef struct aof_state {
     int sink_added;
     sbuf buf; /* written commands not yet in the file */
     int selected_db;
+    long long last_ts;        /* unix seconds of the last "#TS:" annotation */
     long long current_size;   /* bytes of the parts the manifest names */
     long long base_size;      /* current_size after the last rewrite or load */
     long long last_incr_size; /* bytes of the current incr part */
@@ -282,6 +283,12 @@ static void aof_sink(server *srv, void *ud, int dbid, sstr *argv, int argc, int 
     /* While waiting for the first base, writes before the fork are in it. */
     if (a->status == AOF_WAIT_REWRITE && !a->rewriting) return;
     if (a->status == AOF_OFF) return;
+    /* aof-timestamp-enabled: Redis's "#TS:<unix seconds>" annotation each
+     * time the second changes (loaders skip it). */
+    if (srv->cfg->aof_timestamp_enabled && srv->mstime / 1000 != a->last_ts) {
+        a->last_ts = srv->mstime / 1000;
+        sbuf_appendf(&a->buf, "#TS:%lld\r\n", a->last_ts);
+    }
     if (dbid != a->selected_db) {
         char num[24];
         int n = snprintf(num, sizeof(num), "%d", dbid);
@@ -437,6 +444,7 @@ static int switch_incr(server *srv, int persist) {
     a->fd = fd;
     a->last_incr_size = 0;
     a->selected_db = -1; /* a part must stand on its own: SELECT again */
+    a->last_ts = 0;
     return 0;
 }
 

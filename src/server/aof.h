@@ -27,7 +27,8 @@
  * a fake client. A truncated last command of the last part is cut off
  * (aof-load-truncated yes: the file is truncated to the last whole command,
  * logged) or refused (no); any other damage, and a bad manifest, is refused
- * with a reason and nothing on disk is changed. A single-file AOF of Redis
+ * with a reason and nothing on disk is changed. "#TS:" annotation lines
+ * (aof-timestamp-enabled) are written and skipped. A single-file AOF of Redis
  * < 7.0 (appendfilename in dir, no manifest) is refused, not converted.
  *
  * State: srv->aof (aof_init / aof_free). Not thread-safe except for the

@@ -120,6 +120,18 @@ def test_restart_keeps_every_type(target, servers, tmp_path, preamble):
     _assert_same(_state(c), want)
 
 
+def test_timestamp_annotations_written_and_skipped(target, servers, tmp_path):
+    srv = servers(target, tmp_path, _aof_directives(extra=[("aof-timestamp-enabled", "yes")]))
+    c = _client(srv)
+    c.set("a", "1")
+    c.set("b", "2")
+    srv.restart()
+    c = _client(srv)
+    assert c.mget("a", "b") == [b"1", b"2"]
+    with open(_last_incr(tmp_path), "rb") as f:
+        assert f.read().startswith(b"#TS:")
+
+
 def test_first_start_creates_dir_and_ignores_rdb(target, servers, tmp_path):
     # An RDB file next to an enabled AOF is not loaded (as Redis).
     srv = servers(target, tmp_path, [("save", ""), ("appendonly", "no")])
