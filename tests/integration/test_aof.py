@@ -98,9 +98,10 @@ def _start_fails(srv):
 
 # ------------------------------------------------------------------ restart
 
-@pytest.mark.parametrize("preamble", ["yes", "no"])
-def test_restart_keeps_every_type(target, servers, tmp_path, preamble):
-    srv = servers(target, tmp_path, _aof_directives(preamble=preamble))
+@pytest.mark.parametrize("preamble,fsync", [("yes", "everysec"), ("no", "everysec"),
+                                            ("yes", "always"), ("no", "no")])
+def test_restart_keeps_every_type(target, servers, tmp_path, preamble, fsync):
+    srv = servers(target, tmp_path, _aof_directives(preamble=preamble, fsync=fsync))
     c = _client(srv)
     _populate(c)
     want = _state(c)
