@@ -24,6 +24,7 @@
 #include "../../src/core/mem.h"
 #include "server_fixture.h"
 #include "../../src/server/aof.h"
+#include "../../src/server/config.h"
 #include "../../src/server/aof_file.h"
 #include "../../src/server/server.h"
 
@@ -203,6 +204,7 @@ static void test_load_dir(void **state) {
     mkdir(dir, 0700);
     server *srv = fixture_server_create("aof");
     assert_non_null(srv);
+    srv->cfg->save_point_count = 0; /* FLUSHALL would write dump.rdb in the cwd */
     client *c = client_create(srv, NULL, CLIENT_FAKE);
     char err[512] = "";
     write_file("appendonly.aof.manifest",

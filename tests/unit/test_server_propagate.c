@@ -52,6 +52,7 @@ static int setup(void **state) {
     (void)state;
     srv = fixture_server_create("propagate");
     if (!srv) return -1;
+    srv->cfg->save_point_count = 0; /* FLUSHALL would write dump.rdb in the cwd */
     propagate_add_sink(srv, record, NULL);
     return 0;
 }
