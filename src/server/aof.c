@@ -17,6 +17,7 @@
 #include "../core/mem.h"
 #include "aof_file.h"
 #include "child.h"
+#include "commands.h"
 #include "config.h"
 #include "multi.h"
 #include "propagate.h"
@@ -978,6 +979,9 @@ int aof_load_at_start(server *srv, char *err, size_t errlen) {
         srv->loading = 0;
         if (rc < 0) return rc;
         srv->dirty = 0; /* what was just loaded is on disk already */
+        /* Replayed commands are not commands served (Redis counts none). */
+        commands_reset_stats(srv);
+        srv->stat_numcommands = 0;
         log_notice("DB loaded from append only file: %.3f seconds",
                    (double)(server_ustime_now() - start) / 1e6);
         /* History parts left by an interrupted cleanup. */
