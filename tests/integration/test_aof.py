@@ -153,22 +153,26 @@ def test_first_start_creates_dir_and_ignores_rdb(target, servers, tmp_path):
 
 # ------------------------------------------------------ durability on SIGKILL
 
-def test_sigkill_under_fsync_always_keeps_acknowledged(target, servers, tmp_path):
+@pytest.mark.parametrize("depth", [1, 32])
+def test_sigkill_under_fsync_always_keeps_acknowledged(target, servers, tmp_path, depth):
     srv = servers(target, tmp_path, _aof_directives(fsync="always"))
     acked = []
     stop = threading.Event()
 
     def writer():
         c = _client(srv)
-        for i in range(200000):
+        for batch in range(0, 200000, depth):
             if stop.is_set():
                 return
+            pipe = c.pipeline(transaction=False)
+            for i in range(batch, batch + depth):
+                pipe.execute_command("SET", "k:%d" % i, "v%d" % i)
+                pipe.execute_command("RPUSH", "log", i)
             try:
-                c.execute_command("SET", "k:%d" % i, "v%d" % i)
-                c.execute_command("RPUSH", "log", i)
+                pipe.execute()
             except Exception:  # the server was killed
                 return
-            acked.append(i)
+            acked.extend(range(batch, batch + depth))
 
     t = threading.Thread(target=writer)
     t.start()
