@@ -21,6 +21,8 @@
 #include "server_main.h"
 #include "child.h"
 #include "rdb.h"
+#include "aof.h"
+#include "propagate.h"
 
 /* ----------------------------------------------------------------- INFO */
 
@@ -109,7 +111,7 @@ static void info_memory(server *srv, sbuf *o) {
 static void info_persistence(server *srv, sbuf *o) {
     sbuf_append_str(o, "# Persistence\r\n");
     rdb_info(srv, o);
-    sbuf_append_str(o, "aof_enabled:0\r\naof_rewrite_in_progress:0\r\n");
+    aof_info(srv, o);
 }
 
 static void info_stats(server *srv, sbuf *o) {
@@ -255,6 +257,7 @@ static void flushdb_command(client *c) {
     db_signal_flushed(c->srv, c->db->id);
     c->srv->dirty += db_size(c->db);
     db_empty(c->srv, c->db);
+    propagate_force(c); /* even when it was empty, as Redis 7.0 */
     add_reply_ok(c);
 }
 

@@ -34,11 +34,13 @@
 #include "t_zset.h"
 #include "evict.h"
 #include "tracking.h"
+#include "propagate.h"
+#include "aof.h"
 
 static const command *family_tables[] = {
-    cmds_string, cmds_keys, cmds_connection, cmds_server, cmds_pubsub,  cmds_multi,
-    cmds_set,    cmds_hash, cmds_list,       cmds_zset,   cmds_geo,     cmds_sort,
-    cmds_bitops, cmds_hll,  cmds_stream,     cmds_dump,   cmds_persist,
+    cmds_string, cmds_keys, cmds_connection, cmds_server, cmds_pubsub, cmds_multi,
+    cmds_set,    cmds_hash, cmds_list,       cmds_zset,   cmds_geo,    cmds_sort,
+    cmds_bitops, cmds_hll,  cmds_stream,     cmds_dump,   cmds_aof,    cmds_persist,
 };
 
 #define ENTRY_OF(cmdp) ((command_entry *)((char *)(cmdp)-offsetof(command_entry, cmd)))
@@ -145,9 +147,12 @@ void command_call(client *c) {
     /* The clock read that gave the command its "now" (networking.c, before
      * dispatch) also starts its duration; commands run by EXEC read anew. */
     long long start = srv->call_depth ? server_ustime_now() : srv->ustime;
+    propagate_frame pframe;
+    propagate_call_begin(c, &pframe);
     srv->call_depth++;
     c->cmd->fn(c);
     srv->call_depth--;
+    propagate_call_end(c, &pframe);
     if (c->tracking && (c->cmd->flags & CMD_READONLY)) tracking_remember_keys(c);
     long long dur = server_ustime_now() - start;
     e->calls++;
@@ -271,6 +276,14 @@ void command_process(client *c) {
         } else {
             reject(c, RDB_MISCONF_ERROR);
         }
+        return;
+    }
+    /* As Redis: while the AOF cannot be written, writes are refused. */
+    if (aof_writes_refused(srv) && !(c->flags & CLIENT_MASTER) &&
+        ((cmd->flags & CMD_WRITE) || !strcmp(cmd->name, "ping"))) {
+        char msg[256];
+        aof_misconf_error(srv, msg, sizeof(msg));
+        reject(c, msg);
         return;
     }
     if ((c->flags & CLIENT_PUBSUB) && c->resp == 2 && !pubsub_command_allowed_in_context(cmd)) {

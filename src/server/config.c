@@ -24,6 +24,7 @@
 #include "commands.h"
 #include "config.h"
 #include "evict.h"
+#include "aof.h"
 #include "server_main.h"
 
 typedef enum { T_BOOL, T_INT, T_LL, T_MEM, T_STR, T_ENUM, T_SPECIAL } dtype;
@@ -70,6 +71,10 @@ _Static_assert(offsetof(server_config, tls_allowed_names_count) ==
 
 static const enum_name yes_no_optional[] = {
     {"no", TLS_AUTH_NO}, {"yes", TLS_AUTH_YES}, {"optional", TLS_AUTH_OPTIONAL}, {NULL, 0}};
+static const enum_name appendfsync_modes[] = {{"always", AOF_FSYNC_ALWAYS},
+                                              {"everysec", AOF_FSYNC_EVERYSEC},
+                                              {"no", AOF_FSYNC_NO},
+                                              {NULL, 0}};
 static const enum_name no_yes_local[] = {
     {"no", PROTECTED_NO}, {"yes", PROTECTED_YES}, {"local", PROTECTED_LOCAL}, {NULL, 0}};
 static const enum_name loglevels[] = {{"debug", LOG_DEBUG},
@@ -334,21 +339,6 @@ static void format_str_field(const server_config *cfg, const directive *d, sbuf 
     if (s) sbuf_append_str(out, s);
 }
 
-static int parse_appendonly(server_config *cfg, const directive *d, sstr *argv, int argc,
-                            const char **err) {
-    (void)cfg;
-    (void)d;
-    if (argc == 1 && !strcasecmp(argv[0], "no")) return 0;
-    *err = "AOF persistence is not supported by this build of sealkv-server (use appendonly no)";
-    return -1;
-}
-
-static void format_no(const server_config *cfg, const directive *d, sbuf *out) {
-    (void)cfg;
-    (void)d;
-    sbuf_append_str(out, "no");
-}
-
 /* --------------------------------------------------------------- table */
 
 #define B(n, f, fl, def)                                                                           \
@@ -389,7 +379,7 @@ static const directive directives[] = {
     B("rdbchecksum", rdbchecksum, D_IMMUTABLE, "yes"), /* immutable in Redis too */
     B("stop-writes-on-bgsave-error", stop_writes_on_bgsave_error, 0, "yes"),
     B("rdb-del-sync-files", rdb_del_sync_files, 0, "no"),
-    X("appendonly", dir, 0, "no", parse_appendonly, format_no),
+    B("appendonly", appendonly, 0, "no"),
     E("loglevel", loglevel, 0, loglevels, "notice"),
     I("databases", databases, D_IMMUTABLE, 1, INT_MAX, "16"),
     I("hz", hz, 0, 1, 500, "10"),
@@ -443,6 +433,14 @@ static const directive directives[] = {
     L("stream-node-max-bytes", stream_node_max_bytes, 0, 0, LLONG_MAX, "4096"),
     L("stream-node-max-entries", stream_node_max_entries, 0, 0, LLONG_MAX, "100"),
     M("hll-sparse-max-bytes", hll_sparse_max_bytes, 0, 0, LLONG_MAX, "3000"),
+    E("appendfsync", appendfsync, 0, appendfsync_modes, "everysec"),
+    S("appenddirname", appenddirname, D_IMMUTABLE, "appendonlydir"),
+    S("appendfilename", appendfilename, D_IMMUTABLE, "appendonly.aof"),
+    I("auto-aof-rewrite-percentage", auto_aof_rewrite_percentage, 0, 0, INT_MAX, "100"),
+    M("auto-aof-rewrite-min-size", auto_aof_rewrite_min_size, 0, 0, LLONG_MAX, "64mb"),
+    B("aof-load-truncated", aof_load_truncated, 0, "yes"),
+    B("aof-use-rdb-preamble", aof_use_rdb_preamble, 0, "yes"),
+    B("aof-timestamp-enabled", aof_timestamp_enabled, 0, "no"),
 };
 
 #define NDIRECTIVES (sizeof(directives) / sizeof(directives[0]))
@@ -836,6 +834,8 @@ static int apply_changes(server *srv, set_item *items, int n, char *errstr, size
         if (!strcmp(items[i].d->name, "dir") && config_apply_dir(srv->cfg, errstr, errlen) < 0)
             return -1;
         if (!strncmp(items[i].d->name, "maxmemory", 9)) obj_apply_config(srv);
+        if (!strcmp(items[i].d->name, "appendonly") && aof_apply_config(srv, errstr, errlen) < 0)
+            return -1;
         /* As Redis: a lower limit evicts now, not at the next command. */
         if (!strcmp(items[i].d->name, "maxmemory") && srv->dbs) evict_perform(srv);
     }

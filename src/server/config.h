@@ -71,6 +71,13 @@ struct server_config {
     int loading_file;      /* set while a file or the command line is read */
     int save_seen_in_file; /* later `save` lines there add to the first */
     int rdbcompression, rdbchecksum, stop_writes_on_bgsave_error, rdb_del_sync_files;
+    /* append-only file (aof.c) */
+    int appendonly;
+    int appendfsync; /* AOF_FSYNC_* (aof.h) */
+    char *appenddirname, *appendfilename;
+    int auto_aof_rewrite_percentage;
+    long long auto_aof_rewrite_min_size;
+    int aof_load_truncated, aof_use_rdb_preamble, aof_timestamp_enabled;
     int enable_protected_configs; /* PROTECTED_*: may CONFIG SET change dir, dbfilename */
 };
 
