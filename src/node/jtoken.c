@@ -66,8 +66,10 @@ static int is_space(char c) {
 
 int jtoken_parse(const char *text, size_t len, jtoken *out) {
     jtoken t;
-    while (len > 0 && is_space(text[0])) text++, len--;
-    while (len > 0 && is_space(text[len - 1])) len--;
+    while (len > 0 && is_space(text[0]))
+        text++, len--;
+    while (len > 0 && is_space(text[len - 1]))
+        len--;
     if (len != JTOKEN_TEXT_LEN || memcmp(text, JTOKEN_PREFIX, 5) != 0) return SK_EINVAL;
     const char *p = text + 5;
     int rc = copy_hex(p, JTOKEN_CA_HEX, t.ca_sha256);

@@ -88,7 +88,8 @@ int nodedir_path(const char *dir, const char *name, char buf[NODEDIR_PATH_MAX]) 
 
 int nodedir_stage_begin(const char *dir, char stage[NODEDIR_PATH_MAX], char *err, size_t errlen) {
     size_t n = strlen(dir);
-    while (n > 1 && dir[n - 1] == '/') n--;
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
     int w = snprintf(stage, NODEDIR_PATH_MAX, "%.*s.staging.XXXXXX", (int)n, dir);
     if (w <= 0 || w >= NODEDIR_PATH_MAX) {
         snprintf(err, errlen, "directory path too long");

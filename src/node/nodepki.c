@@ -7,10 +7,10 @@
 
 #include "../core/err.h"
 
-static const char *const plane_names[NODE_PLANES] = {"control", "data", "api"};
+static const char *const plane_label[NODE_PLANES] = {"control", "data", "api"};
 
 const char *nodepki_plane_name(node_plane p) {
-    return (unsigned)p < NODE_PLANES ? plane_names[p] : "?";
+    return (unsigned)p < NODE_PLANES ? plane_label[p] : "?";
 }
 
 int nodepki_uri(const char *cluster_uid, unsigned id, node_plane p, char *buf, size_t len) {
