@@ -87,4 +87,9 @@ void cp_store_set_member_check(cp_store *s, cp_member_check chk);
 /* fn runs after each applied op (and after a snapshot restore) with the new state. */
 void cp_store_on_apply(cp_store *s, void (*fn)(void *ud, const json_t *state), void *ud);
 
+/* The advertised control-plane address (the bound port when addr asked for 0). */
+const char *cp_store_addr(const cp_store *s);
+/* Entries between snapshots and entries kept behind one (defaults 256, 128). */
+void cp_store_set_snapshot_threshold(cp_store *s, unsigned threshold, unsigned trailing);
+
 #endif
