@@ -109,6 +109,28 @@ run: deps all
 test: deps
 	@scripts/test.sh
 
+# sealkv-node's HTTPS server (src/node/http*.c) and sealkv-admin: jansson and
+# libhttp-parser (also used by src/net/tls_https_client.c, in libsealkv.a).
+HTTP_LIBS := -ljansson -lhttp_parser
+HTTP_OBJ := $(BUILD)/src/node/http.o $(BUILD)/src/node/http_parse.o
+ADMIN_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/admin/*.c))
+
+all: $(BIN)/sealkv-admin
+
+$(BIN)/sealkv-admin: $(ADMIN_OBJ) $(BUILD)/libsealkv.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(HTTP_LIBS)
+
+$(BUILD)/tests/test_http: tests/unit/test_http.c $(HTTP_OBJ) $(BUILD)/libsealkv.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(HTTP_OBJ) $(BUILD)/libsealkv.a $(LIBS) $(HTTP_LIBS) -lpthread -lcmocka
+
+$(BUILD)/tests/test_https_client: tests/unit/test_https_client.c $(HTTP_OBJ) $(BUILD)/libsealkv.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(HTTP_OBJ) $(BUILD)/libsealkv.a $(LIBS) $(HTTP_LIBS) -lpthread -lcmocka
+
+-include $(HTTP_OBJ:.o=.d) $(ADMIN_OBJ:.o=.d)
+
 fuzz-build:
 	@$(MAKE) -f fuzz/Makefile
 
