@@ -131,6 +131,15 @@ $(BUILD)/tests/test_https_client: tests/unit/test_https_client.c $(HTTP_OBJ) $(B
 
 -include $(HTTP_OBJ:.o=.d) $(ADMIN_OBJ:.o=.d)
 
+# sealkv-node: the CLI (src/node/main.c) over libnode.a (store, REST API, life cycle).
+all: $(BIN)/sealkv-node
+
+$(BIN)/sealkv-node: $(BUILD)/src/node/main.o $(BUILD)/libnode.a $(BUILD)/libsealkv.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(NODE_LIBS) $(HTTP_LIBS) $(LIBS)
+
+-include $(BUILD)/src/node/main.d
+
 fuzz-build:
 	@$(MAKE) -f fuzz/Makefile
 
