@@ -64,7 +64,7 @@ int cp_addr_split(const char *addr, char *host, size_t hostlen, int *port) {
         h++;
         hl -= 2;
     }
-    if (hl == 0 || hl >= hostlen || util_str_to_ll(colon + 1, strlen(colon + 1), &p) || p < 0 ||
+    if (hl == 0 || hl >= hostlen || !util_str_to_ll(colon + 1, strlen(colon + 1), &p) || p < 0 ||
         p > 65535)
         return SK_EINVAL;
     memcpy(host, h, hl);
@@ -95,7 +95,7 @@ int cp_ident_parse(const char *uri, const char *cluster_uid, const char *plane, 
     }
     p += 5;
     slash = strchr(p, '/');
-    if (!slash || util_str_to_ull(p, (size_t)(slash - p), &v) || v == 0 || slash == p ||
+    if (!slash || !util_str_to_ull(p, (size_t)(slash - p), &v) || v == 0 || slash == p ||
         *p == '0' || *p == '+' || *p == '-') {
         *why = "bad node id in identity";
         return SK_ECERT;
