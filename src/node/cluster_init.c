@@ -92,6 +92,23 @@ static int write_node_json(const char *stage, const node_files *f, char *err, si
     return rc;
 }
 
+/* The API certificate file carries the CA after the leaf: a joining node
+ * pins the CA by hash, so the server must send it in its chain. */
+static int write_cert(const node_files *f, node_plane p, const char *path, char *err,
+                      size_t errlen) {
+    if (p != NODE_PLANE_API) return pki_cert_save(f->certs[p], path, err, errlen);
+    char *leaf = pki_cert_to_pem(f->certs[p]), *ca = pki_cert_to_pem(f->ca);
+    size_t ll = strlen(leaf), cl = strlen(ca);
+    char *chain = sk_malloc(ll + cl + 1);
+    memcpy(chain, leaf, ll);
+    memcpy(chain + ll, ca, cl + 1);
+    int rc = nodedir_write_file(path, chain, ll + cl, 0644, err, errlen);
+    sk_free(chain);
+    sk_free(leaf);
+    sk_free(ca);
+    return rc;
+}
+
 static int write_files(const char *stage, const node_files *f, char *err, size_t errlen) {
     char path[NODEDIR_PATH_MAX], name[32];
     int rc = nodedir_path(stage, "ca.crt", path);
@@ -102,7 +119,7 @@ static int write_files(const char *stage, const node_files *f, char *err, size_t
         if (rc == 0) rc = pki_key_save(f->keys[i], path, err, errlen);
         snprintf(name, sizeof(name), "%s.crt", nodepki_plane_name((node_plane)i));
         if (rc == 0) rc = nodedir_path(stage, name, path);
-        if (rc == 0) rc = pki_cert_save(f->certs[i], path, err, errlen);
+        if (rc == 0) rc = write_cert(f, (node_plane)i, path, err, errlen);
     }
     if (rc == 0) rc = write_node_json(stage, f, err, errlen);
     return rc;
@@ -389,10 +406,13 @@ int cluster_join(const cluster_join_opts *o, char *err, size_t errlen) {
     explicit_bzero(body, strlen(body)); /* holds the token */
     free(body);
     if (rc != 0) {
-        snprintf(err, errlen, "%s %s: %s",
-                 rc == SK_ECERT ? "refusing the member at" : "cannot reach", peer.text,
-                 rc == SK_ECERT ? "its CA does not match the token's hash (nothing was sent)"
-                                : why);
+        if (rc == SK_ECERT)
+            snprintf(err, errlen,
+                     "refusing the member at %s: it is not certified by the CA the token pins "
+                     "(nothing was sent): %s",
+                     peer.text, why);
+        else
+            snprintf(err, errlen, "cannot reach %s: %s", peer.text, why);
         goto cleanup;
     }
     if (resp.status != 200) {

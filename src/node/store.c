@@ -68,14 +68,17 @@ static void req_free_if_idle(cp_req *q) {
     sk_free(q);
 }
 
+/* Calls done once; frees q when raft no longer holds it (so q must not be
+ * touched after this call). */
 static void req_finish(cp_req *q, int rc) {
-    if (q->finished) return;
-    q->finished = 1;
-    if (q->timer) {
-        ev_del_timer(q->s->loop, q->timer);
-        q->timer = 0;
+    if (!q->finished) {
+        q->finished = 1;
+        if (q->timer) {
+            ev_del_timer(q->s->loop, q->timer);
+            q->timer = 0;
+        }
+        if (q->done) q->done(q->ud, rc);
     }
-    if (q->done) q->done(q->ud, rc);
     req_free_if_idle(q);
 }
 
@@ -145,7 +148,6 @@ static void apply_cb(struct raft_apply *a, int status, void *result) {
     cp_req *q = a->data;
     q->raft_owned = 0;
     req_finish(q, status ? map_raft_rc(q->s, status) : cp_fsm_result_rc(result));
-    req_free_if_idle(q);
 }
 
 static int local_propose(cp_store *s, json_t *op, cp_store_done_fn *done, void *ud) {
@@ -186,7 +188,6 @@ static void change_cb(struct raft_change *c, int status) {
         return;
     }
     req_finish(q, map_raft_rc(s, status));
-    req_free_if_idle(q);
     cp_transport_recheck(s->tr);
 }
 
@@ -201,7 +202,6 @@ static int64_t assign_timer_cb(ev_loop *loop, int64_t id, void *data) {
     if (rc) {
         q->raft_owned = 0;
         req_finish(q, map_raft_rc(q->s, rc));
-        req_free_if_idle(q);
     }
     return EV_TIMER_STOP;
 }
@@ -469,7 +469,6 @@ void cp_store_close(cp_store *s) {
         if (q->step_timer) ev_del_timer(s->loop, q->step_timer);
         q->raft_owned = 0;
         req_finish(q, SK_ECLOSED);
-        req_free_if_idle(q);
     }
     cp_raftio_destroy(&s->io);
     cp_transport_close(s->tr);
