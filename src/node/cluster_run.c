@@ -119,7 +119,7 @@ static int open_store(node_run *r, const char *dir, const node_identity *id,
                            .heartbeat_ms = o->heartbeat_ms};
     int rc = cp_store_open(&cfg, &r->store, err, errlen);
     if (rc != 0) return rc;
-    r->members = membership_start(r->loop, r->store, id->node_id, id->seeds, id->nseeds);
+    r->members = membership_start(r->loop, r->store, id->node_id, dir, id->seeds, id->nseeds);
     cp_store_set_member_check(
         r->store, (cp_member_check){.is_member = membership_is_member, .ud = r->members});
     return 0;

@@ -3,11 +3,14 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "../core/err.h"
 #include "../core/log.h"
 #include "../core/mem.h"
 #include "cstate.h"
+#include "nodedir.h"
 
 #define RECONCILE_MS 1000
 
@@ -15,20 +18,77 @@ struct membership {
     ev_loop *loop;
     cp_store *store;
     uint64_t self;
-    uint64_t *seeds; /* owned */
-    size_t nseeds;
+    char *members_path; /* owned: DIR/members.json */
+    json_t *known;      /* owned: array of ids last seen as members */
     int64_t timer;
     uint64_t adding; /* node id with an add in flight, or 0 */
     int stopped;
 };
 
+static void insert_sorted(json_t *ids, json_int_t id) {
+    size_t at = 0;
+    while (at < json_array_size(ids) && json_integer_value(json_array_get(ids, at)) < id)
+        at++;
+    if (id <= 0 || (at < json_array_size(ids) && json_integer_value(json_array_get(ids, at)) == id))
+        return;
+    json_array_insert_new(ids, at, json_integer(id));
+}
+
+static int known_has(const json_t *known, uint64_t id) {
+    size_t i;
+    json_t *v;
+    json_array_foreach(known, i, v) {
+        if ((uint64_t)json_integer_value(v) == id) return 1;
+    }
+    return 0;
+}
+
 int membership_is_member(void *ud, uint64_t node_id) {
     membership *m = ud;
     const json_t *state = cp_store_state(m->store);
-    if (json_object_get(state, "nodes") != NULL) return cstate_node(state, node_id) != NULL;
-    for (size_t i = 0; i < m->nseeds; i++)
-        if (m->seeds[i] == node_id) return 1;
-    return 0;
+    if (cstate_node(state, node_id) != NULL) return 1;
+    return !cstate_is_removed(state, node_id) && known_has(m->known, node_id);
+}
+
+/* known + the applied state's nodes - its removed nodes, ascending: the
+ * list only forgets a node the state removed, so replaying an old snapshot
+ * and the log after it never drops a member that joined later. */
+static json_t *merged_ids(const json_t *known, const json_t *state) {
+    json_t *ids = json_array();
+    const char *k;
+    json_t *n;
+    size_t i;
+    json_t *v;
+    json_array_foreach(known, i, v) {
+        uint64_t id = (uint64_t)json_integer_value(v);
+        if (!cstate_is_removed(state, id)) insert_sorted(ids, (json_int_t)id);
+    }
+    json_object_foreach(json_object_get(state, "nodes"), k, n) {
+        insert_sorted(ids, (json_int_t)cstate_int(n, "uid", 0));
+    }
+    return ids;
+}
+
+static void save_known(membership *m) {
+    char *text = json_dumps(m->known, JSON_COMPACT);
+    char err[256];
+    if (text == NULL ||
+        nodedir_write_file(m->members_path, text, strlen(text), 0600, err, sizeof(err)) != 0)
+        log_warning("membership: cannot record the member list: %s", text ? err : "no memory");
+    free(text);
+}
+
+static void on_apply(void *ud, const json_t *state) {
+    membership *m = ud;
+    if (json_object_get(state, "nodes") == NULL) return;
+    json_t *ids = merged_ids(m->known, state);
+    if (json_equal(ids, m->known)) {
+        json_decref(ids);
+        return;
+    }
+    json_decref(m->known);
+    m->known = ids;
+    if (m->members_path != NULL) save_known(m);
 }
 
 static void voter_done(void *ud, int rc) {
@@ -78,18 +138,24 @@ static int64_t reconcile(ev_loop *loop, int64_t id, void *data) {
     return RECONCILE_MS;
 }
 
-membership *membership_start(ev_loop *loop, cp_store *store, uint64_t self, const uint64_t *seeds,
-                             size_t nseeds) {
+membership *membership_start(ev_loop *loop, cp_store *store, uint64_t self, const char *dir,
+                             const uint64_t *seeds, size_t nseeds) {
+    char path[NODEDIR_PATH_MAX];
     membership *m = sk_calloc(1, sizeof(*m));
     m->loop = loop;
     m->store = store;
     m->self = self;
-    if (nseeds > 0) {
-        m->seeds = sk_malloc(nseeds * sizeof(*seeds));
-        for (size_t i = 0; i < nseeds; i++)
-            m->seeds[i] = seeds[i];
-        m->nseeds = nseeds;
+    if (nodedir_path(dir, "members.json", path) == 0) {
+        m->members_path = sk_strdup(path);
+        m->known = json_load_file(path, 0, NULL);
     }
+    if (!json_is_array(m->known)) {
+        json_decref(m->known);
+        m->known = json_array();
+        for (size_t i = 0; i < nseeds; i++)
+            json_array_append_new(m->known, json_integer((json_int_t)seeds[i]));
+    }
+    cp_store_on_apply(store, on_apply, m);
     m->timer = ev_add_timer(loop, RECONCILE_MS, reconcile, m);
     return m;
 }
@@ -104,6 +170,7 @@ void membership_stop(membership *m) {
 void membership_free(membership *m) {
     if (m == NULL) return;
     membership_stop(m);
-    sk_free(m->seeds);
+    json_decref(m->known);
+    sk_free(m->members_path);
     sk_free(m);
 }
