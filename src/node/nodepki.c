@@ -63,11 +63,11 @@ static pki_usage usage_for(node_plane p) {
 
 int nodepki_ca_create(const char *cluster_uid, const char *cluster_name, pki_key **key_out,
                       pki_cert **cert_out, char *err, size_t errlen) {
-    char cn[160];
-    *key_out = NULL;
-    *cert_out = NULL;
-    /* The uid in the CN makes two clusters' CAs distinguishable at a glance. */
-    snprintf(cn, sizeof(cn), "sealkv cluster CA %.40s %.40s", cluster_name, cluster_uid);
+    char cn[64];
+    (void)cluster_name;
+    /* The uid makes two clusters' CAs distinguishable at a glance; the name
+     * may be longer than a CN allows (64). */
+    snprintf(cn, sizeof(cn), "sealkv CA %.36s", cluster_uid);
     pki_names names = {.cn = cn};
     pki_key *key = NULL;
     int rc = pki_key_generate(PKI_KEY_RSA2048, &key, err, errlen);
