@@ -30,6 +30,7 @@
 #include <fcntl.h>
 #include <http_parser.h>
 #include <netdb.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -105,7 +106,7 @@ static int connect_tcp(const char *host, int port, int64_t deadline, char *err, 
         return rc;
     }
     int one = 1;
-    setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* request right after Finished */
     return fd;
 }
 

@@ -81,7 +81,8 @@ int http_server_start(const http_server_config *cfg, http_handler_fn *h, void *u
  * connections keep theirs. */
 void http_server_set_tls(http_server *s, tls_ctx *tls);
 /* Closes the listener and every connection; pending exchanges are detached
- * (responding to them later just frees them). Frees s. NULL is a no-op. */
+ * (responding to them later just frees them). Frees s. NULL is a no-op.
+ * Not from inside the handler (defer it to a timer). */
 void http_server_stop(http_server *s);
 /* The bound port (useful with port 0). */
 int http_server_port(const http_server *s);
