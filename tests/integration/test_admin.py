@@ -107,7 +107,7 @@ def admin(sealkv_bin, certs, pwfile):
     if not os.access(exe, os.X_OK):
         pytest.fail("sealkv-admin not built: %s" % exe)
 
-    def run(port, *args, cacert=None, password_file=pwfile, env=None, opts=True):
+    def run(port, *args, cacert=None, password_file=pwfile, env=None, opts=True, stdin=None):
         argv = [exe]
         if opts:
             argv += ["--host", "127.0.0.1", "--port", str(port),
@@ -117,7 +117,8 @@ def admin(sealkv_bin, certs, pwfile):
         argv += list(args)
         e = {k: v for k, v in os.environ.items() if not k.startswith("SEALKV_ADMIN_")}
         e.update(env or {})
-        p = subprocess.run(argv, capture_output=True, text=True, timeout=30, env=e)
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=30, env=e,
+                           input=stdin if stdin is not None else "")
         assert PASSWORD not in p.stdout and PASSWORD not in p.stderr
         return p
     return run
@@ -161,6 +162,12 @@ def test_node_remove(admin, api):
     assert p.returncode == 1
     assert p.stderr.strip() == "error: no node with this uid (node_not_found)"
     assert [r[:2] for r in api.requests] == [("DELETE", "/v1/nodes/3"), ("DELETE", "/v1/nodes/9")]
+
+
+def test_password_from_stdin(admin, api):
+    p = admin(api.port, "nodes", password_file="-", stdin=PASSWORD + "\n")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines()[0].split()[0] == "UID"
 
 
 def test_wrong_password_is_a_json_error(admin, api, tmp_path):
