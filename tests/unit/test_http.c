@@ -89,6 +89,10 @@ static void handler(void *ud, http_exchange *x, const http_request *req) {
             http_respond_json(x, 200, j);
         return;
     }
+    if (strcmp(req->path, "/bytes") == 0) {
+        http_respond_text(x, 200, NULL, "\0\1", 2);
+        return;
+    }
     if (strcmp(req->path, "/text") == 0) {
         http_respond_text(x, 200, "text/plain", "hello", 5);
         return;
@@ -469,11 +473,19 @@ static void test_slow_client(void **state) {
     wait_responses(t, 1);
     assert_int_equal(status_of(t->in.data), 408);
     assert_true(run_until(is_closed, t));
-    /* An idle keep-alive connection is closed without a response. */
+    /* A connection that never sends a request is closed without a response. */
     tcli *u = cli_open();
     assert_true(run_until(is_closed, u));
     assert_int_equal(u->in.len, 0);
     assert_int_equal(W.requests, 0);
+    /* So is an idle keep-alive connection after its requests. */
+    tcli *v = cli_open();
+    cli_sends(v, "GET /one HTTP/1.1\r\nHost: a\r\n\r\n");
+    wait_responses(v, 1);
+    size_t got = v->in.len;
+    assert_true(run_until(is_closed, v));
+    assert_int_equal(v->in.len, got);
+    assert_int_equal(W.requests, 1);
     world_stop();
 }
 
@@ -582,6 +594,10 @@ static void test_head_continue_redirect(void **state) {
     assert_null(strstr(t->in.data, "hello"));
     assert_non_null(strstr(t->in.data, "HTTP/1.1 307 Temporary Redirect\r\n"));
     assert_non_null(strstr(t->in.data, "Location: https://127.0.0.1:1/elsewhere\r\n"));
+
+    const char *bytes = "GET /bytes HTTP/1.1\r\nHost: a\r\n\r\n";
+    tcli *b = expect_status(bytes, strlen(bytes), 200, 0);
+    assert_non_null(strstr(b->in.data, "Content-Type: application/octet-stream\r\n"));
 
     tcli *u = cli_open();
     cli_sends(u, "PUT /x HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
