@@ -51,6 +51,14 @@ int pki_key_generate(pki_key_type type, pki_key **out, char *err, size_t errlen)
 int pki_key_load(const char *path, const char *pass, pki_key **out, char *err, size_t errlen);
 int pki_key_save(const pki_key *key, const char *path, char *err, size_t errlen); /* 0600 */
 void pki_key_free(pki_key *key);
+/* In-memory forms (sealkv-node keeps its cluster CA key in the replicated
+ * store, not in a file). The PEM text is owned by the caller and holds a
+ * secret: release it with pki_pem_wipe_free, which clears it first. */
+int pki_key_to_pem(const pki_key *key, char **pem_out, size_t *len_out);
+int pki_key_from_pem(const char *pem, size_t len, pki_key **out, char *err, size_t errlen);
+void pki_pem_wipe_free(char *pem);
+/* Non-zero when cert certifies key's public half. */
+int pki_cert_key_matches(const pki_cert *cert, const pki_key *key);
 
 int pki_cert_issue(const pki_issue_req *req, pki_cert **out, char *err, size_t errlen);
 int pki_cert_load(const char *path, pki_cert **out, char *err, size_t errlen);
