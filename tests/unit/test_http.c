@@ -633,6 +633,34 @@ static void test_rotation(void **state) {
     world_stop();
 }
 
+static void test_start_errors(void **state) {
+    (void)state;
+    world_start(NULL);
+    char err[256] = "";
+    http_server *s2 = NULL;
+    /* The port is taken by the running server. */
+    http_server_config cfg = {
+        .loop = W.loop, .bind = "127.0.0.1", .port = http_server_port(W.srv), .tls = W.sctx};
+    assert_true(http_server_start(&cfg, handler, NULL, &s2, err, sizeof(err)) < 0);
+    assert_null(s2);
+    assert_true(strlen(err) > 0);
+    /* No TLS context: refused before anything is opened. */
+    cfg.port = 0;
+    cfg.tls = NULL;
+    err[0] = '\0';
+    assert_int_equal(http_server_start(&cfg, handler, NULL, &s2, err, sizeof(err)), SK_EINVAL);
+    assert_null(s2);
+    assert_non_null(strstr(err, "TLS"));
+    cfg.tls = W.sctx;
+    cfg.bind = "not-an-address";
+    assert_true(http_server_start(&cfg, handler, NULL, &s2, err, sizeof(err)) < 0);
+    assert_null(s2);
+    /* The first server is unaffected. */
+    const char *req = "GET /ok HTTP/1.1\r\nHost: a\r\n\r\n";
+    expect_status(req, strlen(req), 200, 0);
+    world_stop();
+}
+
 /* ---- the parser alone ---- */
 
 static void test_parser_split_feed(void **state) {
@@ -689,7 +717,7 @@ int main(void) {
         cmocka_unit_test(test_basic_auth),        cmocka_unit_test(test_slow_client),
         cmocka_unit_test(test_async_response),    cmocka_unit_test(test_plaintext_and_max_clients),
         cmocka_unit_test(test_json_bodies),       cmocka_unit_test(test_head_continue_redirect),
-        cmocka_unit_test(test_rotation),
+        cmocka_unit_test(test_rotation),          cmocka_unit_test(test_start_errors),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
