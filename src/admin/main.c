@@ -5,8 +5,9 @@
  *   sealkv-admin [options] status | nodes | node remove ID | cluster info
  *
  * Options fall back to SEALKV_ADMIN_HOST / _PORT / _CACERT / _USER /
- * _PASSWORD. The password comes from --password-file or the environment,
- * never from the command line (visible in ps) and is never printed.
+ * _PASSWORD. The password comes from --password-file (- for standard input),
+ * the environment, or a prompt on the terminal with echo off; never from the
+ * command line (visible in ps), and it is never printed.
  * Exit status: 0 success, 1 error reported by the server or the transport,
  * 2 usage.
  */
@@ -20,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #define DEFAULT_PORT 9443
 #define MAX_COLS 16
@@ -32,7 +35,7 @@ typedef struct admin_opts {
 
 static void usage(FILE *f) {
     fprintf(f, "usage: sealkv-admin [--host H] [--port P] [--cacert F] [--user U]\n"
-               "                    [--password-file F] [--timeout MS] [--json] COMMAND\n"
+               "                    [--password-file F|-] [--timeout MS] [--json] COMMAND\n"
                "commands:\n"
                "  status            cluster summary and the nodes table\n"
                "  nodes             the nodes table\n"
@@ -42,13 +45,15 @@ static void usage(FILE *f) {
                "             SEALKV_ADMIN_USER, SEALKV_ADMIN_PASSWORD\n");
 }
 
-/* First line of a file, without its line end. Owned, or NULL with errno. */
+/* First line of a file ("-": standard input), without its line end. Owned,
+ * or NULL with errno. */
 static char *read_password_file(const char *path) {
-    FILE *f = fopen(path, "r");
+    int is_stdin = strcmp(path, "-") == 0;
+    FILE *f = is_stdin ? stdin : fopen(path, "r");
     if (f == NULL) return NULL;
     char buf[1024];
     char *got = fgets(buf, sizeof(buf), f);
-    fclose(f);
+    if (!is_stdin) fclose(f);
     if (got == NULL) {
         errno = EINVAL;
         return NULL;
@@ -56,6 +61,31 @@ static char *read_password_file(const char *path) {
     buf[strcspn(buf, "\r\n")] = '\0';
     char *out = sk_strdup(buf);
     explicit_bzero(buf, sizeof(buf));
+    return out;
+}
+
+/* Asks on the terminal with echo off; NULL when there is no terminal. */
+static char *prompt_password(void) {
+    FILE *tty = fopen("/dev/tty", "r+");
+    struct termios old, quiet;
+    char buf[1024];
+    char *out = NULL;
+    if (tty == NULL) return NULL;
+    if (tcgetattr(fileno(tty), &old) != 0) goto done;
+    quiet = old;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    fputs("Password: ", tty);
+    fflush(tty);
+    if (tcsetattr(fileno(tty), TCSAFLUSH, &quiet) != 0) goto done;
+    if (fgets(buf, sizeof(buf), tty) != NULL) {
+        buf[strcspn(buf, "\r\n")] = '\0';
+        out = sk_strdup(buf);
+    }
+    tcsetattr(fileno(tty), TCSAFLUSH, &old);
+    fputs("\n", tty);
+    explicit_bzero(buf, sizeof(buf));
+done:
+    fclose(tty);
     return out;
 }
 
@@ -367,6 +397,8 @@ int main(int argc, char **argv) {
         }
     } else if ((env = getenv("SEALKV_ADMIN_PASSWORD")) != NULL) {
         o.password = sk_strdup(env);
+    } else if (o.user != NULL && o.user[0] && isatty(STDIN_FILENO)) {
+        o.password = prompt_password();
     }
     rc = run(&o, argc - i, argv + i);
     if (o.password != NULL) {

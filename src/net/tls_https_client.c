@@ -30,6 +30,7 @@
 #include <fcntl.h>
 #include <http_parser.h>
 #include <netdb.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -105,7 +106,7 @@ static int connect_tcp(const char *host, int port, int64_t deadline, char *err, 
         return rc;
     }
     int one = 1;
-    setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* request right after Finished */
     return fd;
 }
 
@@ -501,7 +502,8 @@ int https_parse_url(const char *url, char *host, size_t hostlen, int *port, char
     const char *p, *hend, *rest;
     if (strncasecmp(url, "https://", 8) != 0) return SK_EINVAL;
     p = url + 8;
-    if (*p == '[') {
+    int bracketed = *p == '[';
+    if (bracketed) {
         hend = strchr(p, ']');
         if (hend == NULL) return SK_EINVAL;
         p++;
@@ -512,6 +514,12 @@ int https_parse_url(const char *url, char *host, size_t hostlen, int *port, char
     }
     size_t hl = (size_t)(hend - p);
     if (hl == 0 || hl >= hostlen) return SK_EINVAL;
+    for (size_t i = 0; i < hl; i++) {
+        char c = p[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '-' || c == '_' || (c == ':' && bracketed);
+        if (!ok) return SK_EINVAL;
+    }
     memcpy(host, p, hl);
     host[hl] = '\0';
     *port = 443;

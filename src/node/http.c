@@ -41,6 +41,7 @@ struct hconn {
     int busy;              /* inside process_input: respond only queues */
     int close_after_write; /* the last queued response ends the connection */
     int continue_sent;
+    int served; /* requests answered on this connection */
     int reading_paused;
     char peer[64];
 };
@@ -128,7 +129,8 @@ static void queue_response(hconn *hc, int status, const char *ctype, const void 
                            const char *location, int head, int close) {
     sbuf *o = &hc->out;
     sbuf_appendf(o, "HTTP/1.1 %d %s\r\n", status, http_status_text(status));
-    if (len > 0 || ctype != NULL) sbuf_appendf(o, "Content-Type: %s\r\n", ctype);
+    if (len > 0 || ctype != NULL)
+        sbuf_appendf(o, "Content-Type: %s\r\n", ctype ? ctype : "application/octet-stream");
     sbuf_appendf(o, "Content-Length: %zu\r\nCache-Control: no-store\r\n", len);
     if (location != NULL) sbuf_appendf(o, "Location: %s\r\n", location);
     if (status == 401) sbuf_append_str(o, "WWW-Authenticate: Basic realm=\"sealkv\"\r\n");
@@ -156,6 +158,7 @@ static void finish_exchange(http_exchange *x, int status, const char *ctype, con
         int head = strcmp(x->msg->method, "HEAD") == 0;
         queue_response(hc, status, ctype, body, len, location, head, !x->msg->keep_alive);
         hc->pending = NULL;
+        hc->served++;
     }
     http_msg_free(x->msg);
     sk_free(x);
@@ -321,8 +324,10 @@ static int64_t sweep(ev_loop *loop, int64_t id, void *data) {
             flush_output(hc);
             continue;
         }
-        if (hc->req_start_ms == 0 && hc->in.len == 0 &&
-            now - hc->last_progress_ms > s->idle_timeout_ms)
+        /* A connection that never sent a request gets only the request
+         * timeout: idle handshaken connections must not fill max_clients. */
+        int64_t idle = hc->served ? s->idle_timeout_ms : s->request_timeout_ms;
+        if (hc->req_start_ms == 0 && hc->in.len == 0 && now - hc->last_progress_ms > idle)
             hconn_close(hc);
     }
     int64_t t =

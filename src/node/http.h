@@ -13,7 +13,8 @@
  *   max_body (default 1 MiB) -> 413; headers over max_header_bytes or
  *   max_headers -> 431; a request not complete within request_timeout_ms
  *   (slowloris) -> 408. An idle keep-alive connection is closed silently after
- *   idle_timeout_ms. Beyond max_clients, new connections are closed at once.
+ *   idle_timeout_ms (request_timeout_ms before its first request). Beyond
+ *   max_clients, new connections are closed at once.
  * - The handler is called once per complete request, from the loop. It (or
  *   anything later, e.g. after a Raft commit) calls exactly one http_respond_*
  *   on the exchange. req and its strings stay valid until then. If the
@@ -81,7 +82,8 @@ int http_server_start(const http_server_config *cfg, http_handler_fn *h, void *u
  * connections keep theirs. */
 void http_server_set_tls(http_server *s, tls_ctx *tls);
 /* Closes the listener and every connection; pending exchanges are detached
- * (responding to them later just frees them). Frees s. NULL is a no-op. */
+ * (responding to them later just frees them). Frees s. NULL is a no-op.
+ * Not from inside the handler (defer it to a timer). */
 void http_server_stop(http_server *s);
 /* The bound port (useful with port 0). */
 int http_server_port(const http_server *s);

@@ -330,6 +330,10 @@ static int split_target(http_reqparser *rp, http_msg *m) {
         path = m->url.data + u.field_data[UF_PATH].off;
         plen = u.field_data[UF_PATH].len;
     }
+    if (plen == 0 || path[0] != '/') {
+        snprintf(rp->error, sizeof(rp->error), "the request target must be an absolute path");
+        return 400;
+    }
     m->path = percent_decode(path, plen);
     if (m->path == NULL) {
         snprintf(rp->error, sizeof(rp->error), "bad percent-encoding in the request path");
