@@ -31,12 +31,15 @@ typedef struct rio_entry {
 
 enum { DONE_SEND, DONE_APPEND, DONE_SNAP_PUT, DONE_SNAP_GET };
 
+struct rio;
 typedef struct rio_done {
     struct rio_done *next;
     int kind;
     void *req;
     int status;
+    struct rio *r;
     struct raft_snapshot *snap; /* DONE_SNAP_GET */
+    uint64_t last_index;        /* DONE_APPEND: index of the last entry written */
 } rio_done;
 
 typedef struct rio {
@@ -56,6 +59,10 @@ typedef struct rio {
     void *send_ud;
     rio_done *head, *tail;
     struct raft_io *io;
+    /* While raft handles an AppendEntries (or its append completes), the
+     * highest index known to match the leader's log; see io_send. */
+    int ack_ctx;
+    uint64_t ack_limit;
 } rio;
 
 /* ---- files ---- */
@@ -115,6 +122,12 @@ static int read_file(const rio *r, const char *name, sbuf *b) {
     return n < 0 ? -EIO : 0;
 }
 
+static uint64_t load_u64(const char *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
 static void put_u64(sbuf *b, uint64_t v) {
     sbuf_append(b, &v, 8);
 }
@@ -172,9 +185,8 @@ static int load_meta(rio *r) {
         return 0;
     }
     x = (rd){b.data, b.len, 0};
-    if (rc == 0 &&
-        (b.len != 32 || memcmp(rd_take(&x, 4), META_MAGIC, 4) || rd_u32(&x) != FILE_VERSION ||
-         crc64(0, b.data, 24) != *(uint64_t *)(b.data + 24)))
+    if (rc == 0 && (b.len != 32 || memcmp(rd_take(&x, 4), META_MAGIC, 4) ||
+                    rd_u32(&x) != FILE_VERSION || crc64(0, b.data, 24) != load_u64(b.data + 24)))
         rc = SK_ECORRUPT;
     if (rc == 0) {
         r->term = rd_u64(&x);
@@ -368,7 +380,7 @@ static int load_snap(rio *r, struct raft_snapshot **out) {
     }
     if (rc) goto done;
     rc = SK_ECORRUPT;
-    if (b.len < 8 || crc64(0, b.data, b.len - 8) != *(uint64_t *)(b.data + b.len - 8)) goto done;
+    if (b.len < 8 || crc64(0, b.data, b.len - 8) != load_u64(b.data + b.len - 8)) goto done;
     x = (rd){b.data, b.len - 8, 0};
     magic = rd_take(&x, 4);
     if (!magic || memcmp(magic, SNAP_MAGIC, 4) || rd_u32(&x) != FILE_VERSION) goto done;
@@ -413,7 +425,10 @@ static void run_done(rio_done *d) {
     }
     case DONE_APPEND: {
         struct raft_io_append *q = d->req;
+        d->r->ack_ctx = 1;
+        d->r->ack_limit = d->last_index;
         q->cb(q, d->status);
+        d->r->ack_ctx = 0;
         break;
     }
     case DONE_SNAP_PUT: {
@@ -449,8 +464,9 @@ static int64_t flush_timer_cb(ev_loop *loop, int64_t id, void *data) {
     return EV_TIMER_STOP;
 }
 
-static void queue_done(rio *r, int kind, void *req, int status, struct raft_snapshot *snap) {
+static rio_done *queue_done(rio *r, int kind, void *req, int status, struct raft_snapshot *snap) {
     rio_done *d = sk_calloc(1, sizeof(*d));
+    d->r = r;
     d->kind = kind;
     d->req = req;
     d->status = status;
@@ -461,6 +477,7 @@ static void queue_done(rio *r, int kind, void *req, int status, struct raft_snap
         r->head = d;
     r->tail = d;
     if (!r->flush_timer) r->flush_timer = ev_add_timer(r->loop, 0, flush_timer_cb, r);
+    return d;
 }
 
 /* ---- raft_io methods ---- */
@@ -602,7 +619,21 @@ static int io_set_vote(struct raft_io *io, raft_id id) {
 static int io_send(struct raft_io *io, struct raft_io_send *req, const struct raft_message *m,
                    raft_io_send_cb cb) {
     rio *r = io->impl;
-    int rc = r->send ? r->send(r->send_ud, m) : RAFT_NOCONNECTION;
+    struct raft_message clamped;
+    int rc;
+    /* C-Raft 0.15 reports its whole stored log (last_stored) in a successful
+     * AppendEntries result, and the leader takes that as the match index. A
+     * follower holding an uncommitted suffix from an old term would so claim
+     * entries it does not have, and never be repaired. Claim only what the
+     * AppendEntries being answered proved to match. */
+    if (r->ack_ctx && m->type == RAFT_IO_APPEND_ENTRIES_RESULT &&
+        m->append_entries_result.rejected == 0 &&
+        m->append_entries_result.last_log_index > r->ack_limit) {
+        clamped = *m;
+        clamped.append_entries_result.last_log_index = r->ack_limit;
+        m = &clamped;
+    }
+    rc = r->send ? r->send(r->send_ud, m) : RAFT_NOCONNECTION;
     req->cb = cb;
     queue_done(r, DONE_SEND, req, rc, NULL);
     return 0;
@@ -628,7 +659,7 @@ static int io_append(struct raft_io *io, struct raft_io_append *req,
         rewrite_log(r); /* drop a partial record, best effort */
     }
     req->cb = cb;
-    queue_done(r, DONE_APPEND, req, rc ? RAFT_IOERR : 0, NULL);
+    queue_done(r, DONE_APPEND, req, rc ? RAFT_IOERR : 0, NULL)->last_index = r->start + r->n - 1;
     return 0;
 }
 
@@ -741,7 +772,12 @@ void cp_raftio_set_send(struct raft_io *io, cp_raftio_send_fn *fn, void *ud) {
 
 void cp_raftio_deliver(struct raft_io *io, struct raft_message *m) {
     rio *r = io->impl;
-    if (r->recv)
+    if (r->recv && m->type == RAFT_IO_APPEND_ENTRIES) {
+        r->ack_ctx = 1;
+        r->ack_limit = m->append_entries.prev_log_index + m->append_entries.n_entries;
+        r->recv(io, m);
+        r->ack_ctx = 0;
+    } else if (r->recv)
         r->recv(io, m);
     else
         cp_msg_raft_free(m);

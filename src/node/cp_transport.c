@@ -237,7 +237,15 @@ static int check_identity(pconn *p) {
     ident_scan s = {t, 0, 0, NULL};
     if (conn_get_state(p->c) != CONN_STATE_CONNECTED) {
         char why[300];
-        snprintf(why, sizeof(why), "TLS handshake failed: %s", conn_last_error(p->c));
+        const char *e = conn_last_error(p->c);
+        if (p->outbound && strstr(e, "connect:")) {
+            /* A peer that is down is not a refusal: say it quietly. */
+            log_verbose("control plane: cannot reach node %llu: %s", (unsigned long long)p->peer_id,
+                        e);
+            pconn_kill(p);
+            return SK_ECLOSED;
+        }
+        snprintf(why, sizeof(why), "%s", e);
         refuse(p, why);
         return SK_ECERT;
     }

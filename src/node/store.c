@@ -9,6 +9,7 @@
 #include "../core/err.h"
 #include "../core/log.h"
 #include "../core/mem.h"
+#include "../core/sbuf.h"
 #include "cp_fsm.h"
 #include "cp_msg.h"
 #include "cp_raftio.h"
@@ -68,18 +69,14 @@ static void req_free_if_idle(cp_req *q) {
     sk_free(q);
 }
 
-/* Calls done once; frees q when raft no longer holds it (so q must not be
- * touched after this call). */
 static void req_finish(cp_req *q, int rc) {
-    if (!q->finished) {
-        q->finished = 1;
-        if (q->timer) {
-            ev_del_timer(q->s->loop, q->timer);
-            q->timer = 0;
-        }
-        if (q->done) q->done(q->ud, rc);
+    if (q->finished) return;
+    q->finished = 1;
+    if (q->timer) {
+        ev_del_timer(q->s->loop, q->timer);
+        q->timer = 0;
     }
-    req_free_if_idle(q);
+    if (q->done) q->done(q->ud, rc);
 }
 
 static int64_t req_timer_cb(ev_loop *loop, int64_t id, void *data) {
@@ -88,6 +85,7 @@ static int64_t req_timer_cb(ev_loop *loop, int64_t id, void *data) {
     (void)id;
     q->timer = 0;
     req_finish(q, q->fail_rc ? q->fail_rc : SK_ENOQUORUM);
+    req_free_if_idle(q);
     return EV_TIMER_STOP;
 }
 
@@ -148,6 +146,7 @@ static void apply_cb(struct raft_apply *a, int status, void *result) {
     cp_req *q = a->data;
     q->raft_owned = 0;
     req_finish(q, status ? map_raft_rc(q->s, status) : cp_fsm_result_rc(result));
+    req_free_if_idle(q);
 }
 
 static int local_propose(cp_store *s, json_t *op, cp_store_done_fn *done, void *ud) {
@@ -168,6 +167,7 @@ static int local_propose(cp_store *s, json_t *op, cp_store_done_fn *done, void *
         raft_free(buf.base);
         q->done = NULL;
         req_finish(q, 0);
+        req_free_if_idle(q);
         return map_raft_rc(s, rc);
     }
     q->raft_owned = 1;
@@ -188,6 +188,7 @@ static void change_cb(struct raft_change *c, int status) {
         return;
     }
     req_finish(q, map_raft_rc(s, status));
+    req_free_if_idle(q);
     cp_transport_recheck(s->tr);
 }
 
@@ -202,6 +203,7 @@ static int64_t assign_timer_cb(ev_loop *loop, int64_t id, void *data) {
     if (rc) {
         q->raft_owned = 0;
         req_finish(q, map_raft_rc(q->s, rc));
+        req_free_if_idle(q);
     }
     return EV_TIMER_STOP;
 }
@@ -221,6 +223,7 @@ static int local_change(cp_store *s, int kind, uint64_t id, const char *addr,
     if (rc) {
         q->done = NULL;
         req_finish(q, 0);
+        req_free_if_idle(q);
         return map_raft_rc(s, rc);
     }
     q->raft_owned = 1;
@@ -296,6 +299,7 @@ static void on_fwd_resp(void *ud, uint64_t from, uint64_t req_id, int rc) {
     for (q = s->reqs; q; q = q->next) {
         if (q->kind == REQ_FWD && q->fwd_id == req_id && q->node == from && !q->finished) {
             req_finish(q, rc);
+            req_free_if_idle(q);
             return;
         }
     }
@@ -458,7 +462,10 @@ void cp_store_close(cp_store *s) {
     /* Forwarded requests first: raft does not know them. */
     for (q = s->reqs; q; q = next) {
         next = q->next;
-        if (q->kind == REQ_FWD) req_finish(q, SK_ECLOSED);
+        if (q->kind == REQ_FWD) {
+            req_finish(q, SK_ECLOSED);
+            req_free_if_idle(q);
+        }
     }
     if (s->raft_inited)
         raft_close(&s->raft, NULL); /* our io closes synchronously; callbacks ran */
@@ -469,6 +476,7 @@ void cp_store_close(cp_store *s) {
         if (q->step_timer) ev_del_timer(s->loop, q->step_timer);
         q->raft_owned = 0;
         req_finish(q, SK_ECLOSED);
+        req_free_if_idle(q);
     }
     cp_raftio_destroy(&s->io);
     cp_transport_close(s->tr);
@@ -555,4 +563,24 @@ const char *cp_store_addr(const cp_store *s) {
 void cp_store_set_snapshot_threshold(cp_store *s, unsigned threshold, unsigned trailing) {
     raft_set_snapshot_threshold(&s->raft, threshold);
     raft_set_snapshot_trailing(&s->raft, trailing);
+}
+
+struct tls_stats *cp_store_tls_stats(cp_store *s) {
+    return cp_transport_tls_stats(s->tr);
+}
+
+void cp_store_info(cp_store *s, sbuf *out) {
+    static const char *roles[] = {"unavailable", "follower", "candidate", "leader"};
+    struct raft *r = &s->raft;
+    int st = s->started ? raft_state(r) : RAFT_UNAVAILABLE;
+    unsigned i, voters = 0;
+    for (i = 0; i < r->configuration.n; i++)
+        voters += r->configuration.servers[i].role == RAFT_VOTER;
+    sbuf_appendf(out,
+                 "cp_role:%s\r\ncp_leader:%llu\r\ncp_term:%llu\r\ncp_last_index:%llu\r\n"
+                 "cp_commit_index:%llu\r\ncp_last_applied:%llu\r\ncp_voters:%u\r\n",
+                 st >= 0 && st <= 3 ? roles[st] : "?", (unsigned long long)cp_store_leader(s),
+                 (unsigned long long)r->current_term,
+                 (unsigned long long)(s->started ? raft_last_index(r) : 0),
+                 (unsigned long long)r->commit_index, (unsigned long long)r->last_applied, voters);
 }

@@ -18,6 +18,9 @@
  *   fsync'd); a restarted node resumes where it stopped.
  * - done callbacks run from the loop, never inside the call that queued them,
  *   exactly once, also when the store closes (rc SK_ECLOSED then).
+ * - The loop's before-sleep hook must call conn_process_pending() (as for
+ *   every TLS conn user): TLS may hold decrypted bytes the socket no longer
+ *   signals.
  * - Errors: 0 / negative SK_E* (core/err.h).
  */
 #ifndef SEALKV_NODE_STORE_H
@@ -89,6 +92,14 @@ void cp_store_on_apply(cp_store *s, void (*fn)(void *ud, const json_t *state), v
 
 /* The advertised control-plane address (the bound port when addr asked for 0). */
 const char *cp_store_addr(const cp_store *s);
+/* Appends INFO-style lines: cp_role (leader/follower/candidate/unavailable),
+ * cp_leader, cp_term, cp_last_index, cp_commit_index, cp_last_applied,
+ * cp_voters. */
+struct sbuf;
+void cp_store_info(cp_store *s, struct sbuf *out);
+/* Handshake counters of the control-plane listener and dialer (owned by s). */
+struct tls_stats;
+struct tls_stats *cp_store_tls_stats(cp_store *s);
 /* Entries between snapshots and entries kept behind one (defaults 256, 128). */
 void cp_store_set_snapshot_threshold(cp_store *s, unsigned threshold, unsigned trailing);
 
