@@ -45,7 +45,7 @@ int nodedir_parse_addr(const char *text, int defport, char host[NODEDIR_HOST_MAX
         char *end = NULL;
         errno = 0;
         p = strtol(colon + 1, &end, 10);
-        if (colon[1] == '\0' || *end != '\0' || errno != 0) goto bad;
+        if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno != 0) goto bad;
     }
     if (p < 1 || p > 65535) goto bad;
     for (size_t i = 0; i < hlen; i++)

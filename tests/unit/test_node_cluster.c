@@ -101,8 +101,8 @@ static void test_parse_addr(void **state) {
     assert_int_equal(nodedir_parse_addr("::1", 7, host, &port, err, sizeof(err)), 0);
     assert_string_equal(host, "::1");
     assert_int_equal(port, 7);
-    const char *bad[] = {"",      ":1",   "h:",     "h:0",   "h:65536",
-                         "h:12x", "[::1", "[::1]x", "a b:1", "h:-1"};
+    const char *bad[] = {"",     ":1",     "h:",    "h:0",  "h:65536", "h:12x",
+                         "[::1", "[::1]x", "a b:1", "h:-1", "h: 12",   "h:+12"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = '\0';
         assert_int_equal(nodedir_parse_addr(bad[i], 1, host, &port, err, sizeof(err)), SK_EINVAL);
