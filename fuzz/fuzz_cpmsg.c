@@ -84,11 +84,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         uint8_t kind;
         uint32_t len;
         int rc = cp_msg_parse_header(data + off, size - off, &kind, &len);
-        if (rc <= 0)
-            break; /* incomplete or refused: a connection waits or drops */
+        if (rc <= 0) break; /* incomplete or refused: a connection waits or drops */
         CHECK(len <= CP_MSG_MAX);
-        if (size - off - CP_MSG_HDR < len)
-            break;
+        if (size - off - CP_MSG_HDR < len) break;
         one_frame(kind, data + off, data + off + CP_MSG_HDR, len);
         off += CP_MSG_HDR + len;
     }
