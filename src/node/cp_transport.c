@@ -50,6 +50,11 @@ struct cp_transport {
         uint64_t id;
         int64_t until;
     } backoff[MAX_BACKOFF];
+    struct {
+        uint64_t key;
+        const char *why; /* static reasons compare by address */
+        int64_t at;
+    } refusals[MAX_BACKOFF];
 };
 
 /* ---- helpers ---- */
@@ -165,13 +170,38 @@ static void pconn_kill(pconn *p) {
     if (!t->reap_timer) t->reap_timer = ev_add_timer(t->loop, 0, reap_cb, t);
 }
 
-static void refuse(pconn *p, const char *why) {
+/* Same refusal of the same peer within this window: logged at verbose level
+ * only (a removed node retries every few hundred ms). */
+#define REFUSAL_LOG_MS 10000
+
+static void refuse_as(pconn *p, const char *kind, const char *why) {
+    cp_transport *t = p->t;
     char ip[128] = "?";
+    uint64_t key = p->peer_id * 2 + (uint64_t)p->outbound;
+    int64_t now = ev_now_ms();
+    int i, slot = 0, loud = 1;
+    for (i = 0; i < MAX_BACKOFF; i++) {
+        if (t->refusals[i].key == key && t->refusals[i].why == kind) {
+            loud = now - t->refusals[i].at >= REFUSAL_LOG_MS;
+            slot = i;
+            break;
+        }
+        if (t->refusals[i].at < t->refusals[slot].at) slot = i;
+    }
+    if (loud) {
+        t->refusals[slot].key = key;
+        t->refusals[slot].why = kind;
+        t->refusals[slot].at = now;
+    }
     if (p->c) conn_peer_addr(p->c, ip, sizeof(ip));
-    log_warning("control plane: refused %s %s (node %llu): %s",
-                p->outbound ? "connection to" : "connection from", ip,
-                (unsigned long long)p->peer_id, why);
+    log_msg(loud ? LOG_WARNING : LOG_VERBOSE, "control plane: refused %s %s (node %llu): %s",
+            p->outbound ? "connection to" : "connection from", ip, (unsigned long long)p->peer_id,
+            why);
     pconn_kill(p);
+}
+
+static void refuse(pconn *p, const char *why) {
+    refuse_as(p, why, why);
 }
 
 static void on_writable(conn *c);
@@ -247,7 +277,7 @@ static int check_identity(pconn *p) {
             return SK_ECLOSED;
         }
         snprintf(why, sizeof(why), "%s", e);
-        refuse(p, why);
+        refuse_as(p, "tls", why);
         return SK_ECERT;
     }
     if (conn_tls_peer_uris(p->c, scan_uri, &s) <= 0 || !s.found || s.found > 1) {
