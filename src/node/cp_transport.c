@@ -38,6 +38,7 @@ struct cp_transport {
     ev_loop *loop;
     uint64_t node_id;
     char *addr, *cluster_uid;
+    char *ca_file, *cert_file, *key_file;
     cp_transport_cbs cbs;
     tls_stats stats;
     tls_ctx *ctx;
@@ -49,6 +50,11 @@ struct cp_transport {
         uint64_t id;
         int64_t until;
     } backoff[MAX_BACKOFF];
+    struct {
+        uint64_t key;
+        const char *why; /* static reasons compare by address */
+        int64_t at;
+    } refusals[MAX_BACKOFF];
 };
 
 /* ---- helpers ---- */
@@ -164,13 +170,38 @@ static void pconn_kill(pconn *p) {
     if (!t->reap_timer) t->reap_timer = ev_add_timer(t->loop, 0, reap_cb, t);
 }
 
-static void refuse(pconn *p, const char *why) {
+/* Same refusal of the same peer within this window: logged at verbose level
+ * only (a removed node retries every few hundred ms). */
+#define REFUSAL_LOG_MS 10000
+
+static void refuse_as(pconn *p, const char *kind, const char *why) {
+    cp_transport *t = p->t;
     char ip[128] = "?";
+    uint64_t key = p->peer_id * 2 + (uint64_t)p->outbound;
+    int64_t now = ev_now_ms();
+    int i, slot = 0, loud = 1;
+    for (i = 0; i < MAX_BACKOFF; i++) {
+        if (t->refusals[i].key == key && t->refusals[i].why == kind) {
+            loud = now - t->refusals[i].at >= REFUSAL_LOG_MS;
+            slot = i;
+            break;
+        }
+        if (t->refusals[i].at < t->refusals[slot].at) slot = i;
+    }
+    if (loud) {
+        t->refusals[slot].key = key;
+        t->refusals[slot].why = kind;
+        t->refusals[slot].at = now;
+    }
     if (p->c) conn_peer_addr(p->c, ip, sizeof(ip));
-    log_warning("control plane: refused %s %s (node %llu): %s",
-                p->outbound ? "connection to" : "connection from", ip,
-                (unsigned long long)p->peer_id, why);
+    log_msg(loud ? LOG_WARNING : LOG_VERBOSE, "control plane: refused %s %s (node %llu): %s",
+            p->outbound ? "connection to" : "connection from", ip, (unsigned long long)p->peer_id,
+            why);
     pconn_kill(p);
+}
+
+static void refuse(pconn *p, const char *why) {
+    refuse_as(p, why, why);
 }
 
 static void on_writable(conn *c);
@@ -246,7 +277,7 @@ static int check_identity(pconn *p) {
             return SK_ECLOSED;
         }
         snprintf(why, sizeof(why), "%s", e);
-        refuse(p, why);
+        refuse_as(p, "tls", why);
         return SK_ECERT;
     }
     if (conn_tls_peer_uris(p->c, scan_uri, &s) <= 0 || !s.found || s.found > 1) {
@@ -493,10 +524,40 @@ void cp_transport_recheck(cp_transport *t) {
 
 /* ---- open / close ---- */
 
+/* The control plane's TLS policy: not configurable (DESIGN section 2). */
+static int build_ctx(cp_transport *t, tls_ctx **out, char *err, size_t errlen) {
+    tls_config tc;
+    memset(&tc, 0, sizeof(tc));
+    tc.cert_file = t->cert_file;
+    tc.key_file = t->key_file;
+    tc.client_cert_file = t->cert_file;
+    tc.client_key_file = t->key_file;
+    tc.ca_cert_file = t->ca_file;
+    tc.auth_clients = TLS_AUTH_YES;
+    tc.protocols = TLS_PROTO_1_2 | TLS_PROTO_1_3;
+    tc.ciphers = CP_CIPHERS;
+    tc.need_server_cert = 1;
+    tc.handshake_timeout_ms = 5000;
+    return tls_ctx_build(&tc, &t->stats, out, err, errlen);
+}
+
+int cp_transport_reload_tls(cp_transport *t, char *err, size_t errlen) {
+    tls_ctx *ctx;
+    int rc = build_ctx(t, &ctx, err, errlen);
+    if (rc) {
+        t->stats.ctx_reload_failures++;
+        return rc;
+    }
+    /* Live connections keep the context they started with. */
+    tls_ctx_release(t->ctx);
+    t->ctx = ctx;
+    t->stats.ctx_reloads++;
+    return 0;
+}
+
 int cp_transport_open(const cp_transport_config *cfg, const cp_transport_cbs *cbs,
                       cp_transport **out, char *err, size_t errlen) {
     cp_transport *t;
-    tls_config tc;
     char host[256], *bind[1];
     int port, rc;
     char addr[300];
@@ -515,23 +576,15 @@ int cp_transport_open(const cp_transport_config *cfg, const cp_transport_cbs *cb
     t->node_id = cfg->node_id;
     t->cluster_uid = sk_strdup(cfg->cluster_uid);
     t->cbs = *cbs;
-    memset(&tc, 0, sizeof(tc));
-    tc.cert_file = cfg->cert_file;
-    tc.key_file = cfg->key_file;
-    tc.client_cert_file = cfg->cert_file;
-    tc.client_key_file = cfg->key_file;
-    tc.ca_cert_file = cfg->ca_file;
-    tc.auth_clients = TLS_AUTH_YES;
-    tc.protocols = TLS_PROTO_1_2 | TLS_PROTO_1_3;
-    tc.ciphers = CP_CIPHERS;
-    tc.need_server_cert = 1;
-    tc.handshake_timeout_ms = 5000;
-    if (!cfg->ca_file || !*cfg->ca_file) {
+    t->ca_file = sk_strdup(cfg->ca_file ? cfg->ca_file : "");
+    t->cert_file = sk_strdup(cfg->cert_file ? cfg->cert_file : "");
+    t->key_file = sk_strdup(cfg->key_file ? cfg->key_file : "");
+    if (!*t->ca_file) {
         snprintf(err, errlen, "control plane needs the cluster CA");
         rc = SK_ECONFIG;
         goto fail;
     }
-    rc = tls_ctx_build(&tc, &t->stats, &t->ctx, err, errlen);
+    rc = build_ctx(t, &t->ctx, err, errlen);
     if (rc) goto fail;
     bind[0] = host;
     rc = listen_tcp(t->loop, bind, 1, port, 128, on_accept_fd, t, &t->l, err, errlen);
@@ -564,6 +617,9 @@ void cp_transport_close(cp_transport *t) {
     if (t->ctx) tls_ctx_release(t->ctx);
     sk_free(t->addr);
     sk_free(t->cluster_uid);
+    sk_free(t->ca_file);
+    sk_free(t->cert_file);
+    sk_free(t->key_file);
     sk_free(t);
 }
 

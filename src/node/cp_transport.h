@@ -58,6 +58,9 @@ int cp_transport_send_fwd_req(cp_transport *t, uint64_t to, const char *addr, ui
                               int what, const char *json, size_t len);
 int cp_transport_send_fwd_resp(cp_transport *t, uint64_t conn_serial, uint64_t req_id, int rc);
 void cp_transport_recheck(cp_transport *t);
+/* Rebuilds the TLS context from the same files (certificate rotation): new
+ * connections use it, live ones keep theirs. On error nothing changes. */
+int cp_transport_reload_tls(cp_transport *t, char *err, size_t errlen);
 
 /* Splits "host:port" ("[v6]:port" too). 0 or SK_EINVAL. */
 int cp_addr_split(const char *addr, char *host, size_t hostlen, int *port);

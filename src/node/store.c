@@ -584,3 +584,7 @@ void cp_store_info(cp_store *s, sbuf *out) {
                  (unsigned long long)(s->started ? raft_last_index(r) : 0),
                  (unsigned long long)r->commit_index, (unsigned long long)r->last_applied, voters);
 }
+
+int cp_store_reload_tls(cp_store *s, char *err, size_t errlen) {
+    return cp_transport_reload_tls(s->tr, err, errlen);
+}

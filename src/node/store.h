@@ -92,6 +92,9 @@ void cp_store_on_apply(cp_store *s, void (*fn)(void *ud, const json_t *state), v
 
 /* The advertised control-plane address (the bound port when addr asked for 0). */
 const char *cp_store_addr(const cp_store *s);
+/* Re-reads ca/cert/key files (rotation, hitless): new connections use them,
+ * live ones keep theirs. On error (reason in err) nothing changes. */
+int cp_store_reload_tls(cp_store *s, char *err, size_t errlen);
 /* Appends INFO-style lines: cp_role (leader/follower/candidate/unavailable),
  * cp_leader, cp_term, cp_last_index, cp_commit_index, cp_last_applied,
  * cp_voters. */
