@@ -101,20 +101,37 @@ static void voter_done(void *ud, int rc) {
 
 static void add_done(void *ud, int rc) {
     membership *m = ud;
-    if (m->stopped || (rc != 0 && rc != SK_ECONFLICT)) {
+    if (m->stopped || rc != 0) {
         if (!m->stopped)
             log_notice("membership: adding node %" PRIu64 " to Raft failed (%s); will retry",
                        m->adding, sk_strerror(rc));
         m->adding = 0;
         return;
     }
-    /* SK_ECONFLICT: already in the Raft configuration (an earlier add that
-     * was not recorded before a leader change). */
     char key[24];
     snprintf(key, sizeof(key), "%" PRIu64, m->adding);
     log_notice("membership: node %" PRIu64 " is a voter", m->adding);
     json_t *op = cstate_op_set(cstate_path("nodes", key, "voter", NULL), json_true());
     if (cp_store_propose(m->store, op, voter_done, m) != 0) m->adding = 0;
+}
+
+static void readd_done(void *ud, int rc) {
+    membership *m = ud;
+    if (rc != 0 && rc != SK_ENOTFOUND && !m->stopped)
+        log_notice("membership: removing node %" PRIu64 " before adding it again failed (%s)",
+                   m->adding, sk_strerror(rc));
+    m->adding = 0; /* the next round adds it */
+}
+
+/* The node is in the Raft configuration but the state says it is not a voter
+ * yet: an earlier promotion gave up (the node was not running, so it could
+ * not catch up) and left it a spare, which gets no entries. The store can
+ * only add, so take it out and let the next round add it again. */
+static void readd(membership *m, uint64_t nid) {
+    log_notice("membership: node %" PRIu64 " is in the Raft configuration but not a voter; "
+               "adding it again",
+               nid);
+    if (cp_store_remove_node(m->store, nid, readd_done, m) != 0) m->adding = 0;
 }
 
 static int64_t reconcile(ev_loop *loop, int64_t id, void *data) {
@@ -131,8 +148,14 @@ static int64_t reconcile(ev_loop *loop, int64_t id, void *data) {
         uint64_t nid = (uint64_t)cstate_int(n, "uid", 0);
         if (addr == NULL || nid == 0) continue;
         m->adding = nid;
-        log_notice("membership: adding node %" PRIu64 " (%s) to Raft", nid, addr);
-        if (cp_store_add_node(m->store, nid, addr, add_done, m) != 0) m->adding = 0;
+        log_verbose("membership: adding node %" PRIu64 " (%s) to Raft", nid, addr);
+        int rc = cp_store_add_node(m->store, nid, addr, add_done, m);
+        if (rc == SK_ECONFLICT) {
+            readd(m, nid);
+        } else if (rc != 0) {
+            log_verbose("membership: cannot add node %" PRIu64 " now (%s)", nid, sk_strerror(rc));
+            m->adding = 0;
+        }
         break; /* one configuration change at a time */
     }
     return RECONCILE_MS;

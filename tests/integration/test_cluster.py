@@ -239,3 +239,24 @@ def test_cli_errors_leave_no_directory(tmp_path):
     assert res.returncode != 0 and "not empty" in res.stderr
     assert os.listdir(d) == ["precious"]
     assert [p for p in os.listdir(str(tmp_path)) if "staging" in p] == []
+
+
+def test_node_started_long_after_its_join(clusters):
+    """The leader's first promotion of a joined node gives up while the node
+    is not running (it cannot catch up); the node must still become a voter
+    once it starts, and the cluster keeps taking writes meanwhile."""
+    from cluster_node import NodeProcess
+    c = clusters(1)
+    n1 = c.nodes[0]
+    late = NodeProcess(c.root, "late")
+    late.join(n1.new_token(), n1)
+    c.nodes.append(late)
+    deadline = time.monotonic() + 24  # past the store's 20 s membership-change timeout
+    while time.monotonic() < deadline:
+        assert n1.api("PUT", "/v1/cluster", body={"description": "waiting"}).status == 200
+        assert n1.api("GET", "/v1/nodes/%d" % late.uid).json()["status"] == "joining"
+        time.sleep(2)
+    late.start(wait=False)
+    late.wait_api(timeout=40)
+    c.wait_members(timeout=30)
+    assert late.cluster()["description"] == "waiting"
