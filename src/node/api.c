@@ -480,6 +480,7 @@ int node_api_start(const node_api_config *cfg, node_api **out, char *err, size_t
 void node_api_stop(node_api *a) {
     if (a == NULL || a->stopping) return;
     a->stopping = 1;
+    api__join_cancel_retries(a);
     http_server_stop(a->http);
     a->http = NULL;
 }

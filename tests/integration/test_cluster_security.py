@@ -286,3 +286,15 @@ def test_capture_of_control_plane_has_no_marker(clusters, tmp_path):
     assert b"\x17\x03\x03" in data  # TLS application data records were seen
     assert marker.encode() not in data
     assert marker[7:].encode() not in data  # nor its random part alone
+
+
+def test_token_used_through_a_follower_is_refused_everywhere(clusters):
+    from cluster_node import NodeProcess
+    c = clusters(2)
+    leader = c.leader()
+    follower = next(n for n in c.nodes if n is not leader)
+    token = leader.new_token()
+    NodeProcess(c.root, "x1").join(token, follower)  # served by the follower
+    for via in (follower, leader):
+        res = join_fails(NodeProcess(c.root, "x2"), token, via, "403")
+        assert "token_used" in res.stderr, res.stderr
