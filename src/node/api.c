@@ -105,6 +105,48 @@ void api__pending_free(api_pending *p) {
     sk_free(p);
 }
 
+/* ------------------------------------------------------------ retries */
+
+static void unlink_retry(api_pending *p) {
+    for (api_pending **pp = &p->api->retrying; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == p) {
+            *pp = p->next;
+            break;
+        }
+    }
+    p->next = NULL;
+    p->retry_timer = 0;
+}
+
+static int64_t retry_timer_cb(ev_loop *loop, int64_t id, void *data) {
+    (void)loop;
+    (void)id;
+    api_pending *p = data;
+    unlink_retry(p);
+    p->retry_fn(p);
+    return EV_TIMER_STOP;
+}
+
+int api__retry_later(api_pending *p, int ms, void (*fn)(api_pending *p)) {
+    int64_t t = ev_add_timer(p->api->loop, ms, retry_timer_cb, p);
+    if (t <= 0) return -1;
+    p->retry_timer = t;
+    p->retry_fn = fn;
+    p->next = p->api->retrying;
+    p->api->retrying = p;
+    return 0;
+}
+
+static void cancel_retries(node_api *a) {
+    while (a->retrying != NULL) {
+        api_pending *p = a->retrying;
+        ev_del_timer(a->loop, p->retry_timer);
+        unlink_retry(p);
+        api__store_error(p->x, SK_ECLOSED);
+        api__pending_free(p);
+    }
+}
+
 /* ------------------------------------------------------------ /v1/cluster */
 
 static void get_cluster(node_api *a, http_exchange *x, const json_t *state) {
@@ -318,47 +360,48 @@ static void get_node(node_api *a, http_exchange *x, const json_t *state, uint64_
     http_respond_json(x, 200, v);
 }
 
-static void delete_state_done(void *ud, int rc) {
-    api_pending *p = ud;
-    if (rc != 0) {
-        api__store_error(p->x, rc);
-    } else {
-        log_notice("api: node %" PRIu64 " removed from the cluster", p->node_id);
-        http_respond_json(p->x, 200,
-                          json_pack("{s:I, s:b}", "uid", (json_int_t)p->node_id, "removed", 1));
-    }
+#define REMOVE_WAIT_MS 100
+#define REMOVE_WAIT_ROUNDS 150
+
+static void removed_reply(api_pending *p, int status) {
+    json_t *body = json_pack("{s:I, s:b, s:s}", "uid", (json_int_t)p->node_id, "removed", 1,
+                             "status", status == 200 ? "removed" : "removing");
+    http_respond_json(p->x, status, body);
     api__pending_free(p);
 }
 
-/* Raft first, then the state: the other order could leave a voter that
- * every node refuses, and a two-node cluster without quorum to remove it. */
-static void delete_raft_done(void *ud, int rc) {
-    api_pending *p = ud;
-    if (rc != 0 && rc != SK_ENOTFOUND) {
-        api__store_error(p->x, rc);
-        api__pending_free(p);
-        return;
-    }
-    if (p->api->stopping) {
-        api__store_error(p->x, SK_ECLOSED);
-        api__pending_free(p);
-        return;
-    }
-    char key[24];
-    snprintf(key, sizeof(key), "%" PRIu64, p->node_id);
-    json_t *batch = cstate_op_batch();
-    cstate_batch_add(batch, cstate_op_del(cstate_path("nodes", key, NULL)));
-    cstate_batch_add(batch, cstate_op_set(cstate_path("removed", key, NULL),
-                                          json_pack("{s:I}", "removed", (json_int_t)time(NULL))));
-    rc = cp_store_propose(p->api->store, batch, delete_state_done, p);
-    if (rc != 0) {
-        api__store_error(p->x, rc);
-        api__pending_free(p);
+/* Until this node's applied state no longer lists the node (the leader
+ * took it out of Raft, then out of the state), or a bound. */
+static void delete_wait(api_pending *p) {
+    if (cstate_node(cp_store_state(p->api->store), p->node_id) == NULL) {
+        log_notice("api: node %" PRIu64 " removed from the cluster", p->node_id);
+        removed_reply(p, 200);
+    } else if (++p->attempts > REMOVE_WAIT_ROUNDS ||
+               api__retry_later(p, REMOVE_WAIT_MS, delete_wait) != 0) {
+        removed_reply(p, 202); /* committed; the leader finishes it */
     }
 }
 
+static void delete_marked(void *ud, int rc) {
+    api_pending *p = ud;
+    if (rc != 0 || p->api->stopping) {
+        api__store_error(p->x, rc != 0 ? rc : SK_ECLOSED);
+        api__pending_free(p);
+    } else if (p->node_id == p->api->node_id) {
+        /* Removing ourselves: we leave Raft and will not see the end. */
+        removed_reply(p, 202);
+    } else {
+        delete_wait(p);
+    }
+}
+
+/* DELETE marks the node "removing"; the leader's membership round takes it
+ * out of Raft and then out of the state (see membership.h), whichever node
+ * served the request, the removed node included. */
 static void delete_node(node_api *a, http_exchange *x, const json_t *state, uint64_t id) {
-    if (cstate_node(state, id) == NULL) {
+    const json_t *node = cstate_node(state, id);
+    char key[24];
+    if (node == NULL) {
         http_respond_error(x, 404, "node_not_found", "no node with this uid");
         return;
     }
@@ -366,9 +409,13 @@ static void delete_node(node_api *a, http_exchange *x, const json_t *state, uint
         http_respond_error(x, 409, "last_node", "the last node of a cluster cannot be removed");
         return;
     }
+    snprintf(key, sizeof(key), "%" PRIu64, id);
+    json_t *marked = json_deep_copy(node);
+    json_object_set_new(marked, "removing", json_true());
+    json_t *op = cstate_op_cas(cstate_path("nodes", key, NULL), json_deep_copy(node), marked);
     api_pending *p = api__pending_new(a, x);
     p->node_id = id;
-    int rc = cp_store_remove_node(a->store, id, delete_raft_done, p);
+    int rc = cp_store_propose(a->store, op, delete_marked, p);
     if (rc != 0) {
         api__store_error(x, rc);
         api__pending_free(p);
@@ -480,7 +527,7 @@ int node_api_start(const node_api_config *cfg, node_api **out, char *err, size_t
 void node_api_stop(node_api *a) {
     if (a == NULL || a->stopping) return;
     a->stopping = 1;
-    api__join_cancel_retries(a);
+    cancel_retries(a);
     http_server_stop(a->http);
     a->http = NULL;
 }

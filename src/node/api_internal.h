@@ -17,7 +17,7 @@ struct node_api {
     unsigned char auth_salt[16]; /* per process, for the credential cache */
     char *auth_cache_hash;       /* owned: the stored hash the cache is for */
     char auth_cache_digest[65];
-    struct api_pending *retrying; /* joins waiting for their retry timer */
+    struct api_pending *retrying; /* requests waiting for a retry timer */
 };
 
 /* A request waiting for the store. Owns body/extra. */
@@ -28,8 +28,9 @@ typedef struct api_pending {
     json_t *extra;    /* owned: the response or data for the next step */
     uint64_t node_id;
     int attempts;
-    int64_t retry_timer;      /* a join waiting to retry, or 0 */
-    struct api_pending *next; /* in node_api.retrying while retry_timer is set */
+    int64_t retry_timer;                     /* a step waiting to run again, or 0 */
+    void (*retry_fn)(struct api_pending *p); /* what runs then */
+    struct api_pending *next;                /* in node_api.retrying while retry_timer is set */
 } api_pending;
 
 api_pending *api__pending_new(node_api *a, http_exchange *x);
@@ -38,7 +39,8 @@ void api__pending_free(api_pending *p);
 void api__store_error(http_exchange *x, int rc);
 /* POST /v1/cluster/join (token-authenticated). */
 void api__join(node_api *a, http_exchange *x, const http_request *req, const json_t *state);
-/* Answers and frees the joins waiting to retry (the api is stopping). */
-void api__join_cancel_retries(node_api *a);
+/* Runs fn(p) after ms from the loop; 0, or -1 (then nothing is scheduled).
+ * Pending retries are answered 503 and freed when the api stops. */
+int api__retry_later(api_pending *p, int ms, void (*fn)(api_pending *p));
 
 #endif

@@ -168,34 +168,8 @@ static json_t *members_view(const json_t *state, const cstate_node_spec *self) {
 static void join_done(void *ud, int rc);
 static void join_attempt(api_pending *p, const json_t *state);
 
-static void unlink_retry(api_pending *p) {
-    for (api_pending **pp = &p->api->retrying; *pp != NULL; pp = &(*pp)->next) {
-        if (*pp == p) {
-            *pp = p->next;
-            break;
-        }
-    }
-    p->next = NULL;
-    p->retry_timer = 0;
-}
-
-static int64_t join_retry(ev_loop *loop, int64_t id, void *data) {
-    (void)loop;
-    (void)id;
-    api_pending *p = data;
-    unlink_retry(p);
+static void join_retry(api_pending *p) {
     join_attempt(p, cp_store_state(p->api->store));
-    return EV_TIMER_STOP;
-}
-
-void api__join_cancel_retries(node_api *a) {
-    while (a->retrying != NULL) {
-        api_pending *p = a->retrying;
-        ev_del_timer(a->loop, p->retry_timer);
-        unlink_retry(p);
-        api__store_error(p->x, SK_ECLOSED);
-        api__pending_free(p);
-    }
 }
 
 static void join_attempt(api_pending *p, const json_t *state) {
@@ -275,13 +249,7 @@ static void join_done(void *ud, int rc) {
      * beat us may not be applied here yet, and the retry must see it (to
      * answer "token used", or to take the next id). */
     if (rc == SK_ECONFLICT && !p->api->stopping && ++p->attempts < JOIN_ATTEMPTS) {
-        p->retry_timer = ev_add_timer(p->api->loop, JOIN_RETRY_MS, join_retry, p);
-        if (p->retry_timer > 0) {
-            p->next = p->api->retrying;
-            p->api->retrying = p;
-            return;
-        }
-        p->retry_timer = 0;
+        if (api__retry_later(p, JOIN_RETRY_MS, join_retry) == 0) return;
     }
     api__store_error(p->x, rc);
     api__pending_free(p);

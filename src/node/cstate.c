@@ -206,6 +206,7 @@ json_t *cstate_view_node(const json_t *state, uint64_t id, uint64_t leader) {
     const json_t *n = cstate_node(state, id);
     if (n == NULL) return NULL;
     int voter = json_is_true(json_object_get(n, "voter"));
+    int removing = json_is_true(json_object_get(n, "removing"));
     json_t *certs = json_object();
     const char *plane;
     json_t *c;
@@ -216,7 +217,10 @@ json_t *cstate_view_node(const json_t *state, uint64_t id, uint64_t leader) {
     return json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o}", "uid", (json_int_t)id, "addr",
                      cstate_str(n, "addr") ? cstate_str(n, "addr") : "", "api_addr",
                      cstate_str(n, "api_addr") ? cstate_str(n, "api_addr") : "", "status",
-                     voter ? "active" : "joining", "role",
+                     removing ? "removing"
+                     : voter  ? "active"
+                              : "joining",
+                     "role",
                      id == leader ? "leader"
                      : voter      ? "follower"
                                   : "none",

@@ -8,6 +8,8 @@
  *   admin        {user, password_hash (pki_password_hash)}
  *   next_node_id N (ids are handed out once, never reused)
  *   nodes        {"<id>": {uid, addr, api_addr, joined, voter (bool),
+ *                          removing (bool, set by DELETE until the leader
+ *                          has taken it out of Raft),
  *                          certs{control|data|api: {pem, not_after}}}}
  *   removed      {"<id>": {removed (unix s), raft_removed (bool)}}
  *   join_tokens  {"<token id>": {secret_sha256, expires (unix s), used_by?}}

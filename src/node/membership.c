@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../core/err.h"
 #include "../core/log.h"
@@ -134,6 +135,60 @@ static void readd(membership *m, uint64_t nid) {
     if (cp_store_remove_node(m->store, nid, readd_done, m) != 0) m->adding = 0;
 }
 
+static void removed_done(void *ud, int rc) {
+    membership *m = ud;
+    if (rc == 0)
+        log_notice("membership: node %" PRIu64 " removed", m->adding);
+    else if (!m->stopped)
+        log_notice("membership: node %" PRIu64 " left Raft but not the state yet (%s)", m->adding,
+                   sk_strerror(rc));
+    m->adding = 0;
+}
+
+/* Out of Raft (or never in it): now out of the state, for good. */
+static void remove_done(void *ud, int rc) {
+    membership *m = ud;
+    if (m->stopped || (rc != 0 && rc != SK_ENOTFOUND)) {
+        if (!m->stopped)
+            log_notice("membership: removing node %" PRIu64 " from Raft failed (%s); will retry",
+                       m->adding, sk_strerror(rc));
+        m->adding = 0;
+        return;
+    }
+    char key[24];
+    snprintf(key, sizeof(key), "%" PRIu64, m->adding);
+    json_t *batch = cstate_op_batch();
+    cstate_batch_add(batch, cstate_op_del(cstate_path("nodes", key, NULL)));
+    cstate_batch_add(batch, cstate_op_set(cstate_path("removed", key, NULL),
+                                          json_pack("{s:I}", "removed", (json_int_t)time(NULL))));
+    if (cp_store_propose(m->store, batch, removed_done, m) != 0) m->adding = 0;
+}
+
+/* Raft first, then the state: the other order would leave a voter that
+ * every node refuses (a two-node cluster could never remove it). When the
+ * leader removes itself it steps down before the second step; the next
+ * leader sees the mark, finds the node already out of Raft and finishes. */
+static int start_removal(membership *m, const json_t *state) {
+    const char *k;
+    json_t *n;
+    json_object_foreach(json_object_get(state, "nodes"), k, n) {
+        if (!json_is_true(json_object_get(n, "removing"))) continue;
+        uint64_t nid = (uint64_t)cstate_int(n, "uid", 0);
+        if (nid == 0) continue;
+        m->adding = nid;
+        log_notice("membership: removing node %" PRIu64 " from Raft", nid);
+        int rc = cp_store_remove_node(m->store, nid, remove_done, m);
+        if (rc == SK_ENOTFOUND) {
+            m->adding = nid;
+            remove_done(m, 0);
+        } else if (rc != 0) {
+            m->adding = 0;
+        }
+        return 1;
+    }
+    return 0;
+}
+
 static int64_t reconcile(ev_loop *loop, int64_t id, void *data) {
     (void)loop;
     (void)id;
@@ -142,6 +197,7 @@ static int64_t reconcile(ev_loop *loop, int64_t id, void *data) {
     const json_t *state = cp_store_state(m->store);
     const char *k;
     json_t *n;
+    if (start_removal(m, state)) return RECONCILE_MS;
     json_object_foreach(json_object_get(state, "nodes"), k, n) {
         if (json_is_true(json_object_get(n, "voter"))) continue;
         const char *addr = cstate_str(n, "addr");

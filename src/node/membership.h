@@ -10,7 +10,9 @@
  * the log's later entries (joins) are applied only once a leader is elected,
  * which needs the peers those entries added.
  *
- * Reconciler: on the leader, once a second, a node of the state that is not
+ * Reconciler: on the leader, once a second. A node marked "removing" (by
+ * DELETE /v1/nodes) is taken out of Raft, then out of the state ("removed"
+ * keeps its id, never reused). Otherwise a node of the state that is not
  * yet a Raft voter ("voter": false, set by a join) is added with
  * cp_store_add_node and then marked a voter. Joins answer before this (the
  * new node must run for Raft to promote it), so it happens here, and a

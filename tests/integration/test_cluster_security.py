@@ -298,3 +298,20 @@ def test_token_used_through_a_follower_is_refused_everywhere(clusters):
     for via in (follower, leader):
         res = join_fails(NodeProcess(c.root, "x2"), token, via, "403")
         assert "token_used" in res.stderr, res.stderr
+
+
+def test_leader_removing_itself(clusters):
+    """DELETE of the leader, served by the leader: it leaves Raft and steps
+    down; the next leader finishes the removal."""
+    c = clusters(3)
+    leader = c.leader()
+    r = leader.api("DELETE", "/v1/nodes/%d" % leader.uid)
+    assert r.status in (200, 202), r
+    others = [n for n in c.nodes if n is not leader]
+    for n in others:
+        wait_for("node %d gone on %s" % (leader.uid, n.name),
+                 lambda n=n: n.api("GET", "/v1/nodes/%d" % leader.uid).status == 404, timeout=20)
+    assert refused(others[0], leader, "control")
+    r = others[0].api("PUT", "/v1/cluster", body={"description": "two left"})
+    assert r.status == 200, r
+    leader.stop()
