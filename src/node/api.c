@@ -447,6 +447,8 @@ static void route_cluster(node_api *a, http_exchange *x, const http_request *req
         const char *pem = cstate_ca_cert_pem(state);
         if (!method_is(req, "GET"))
             not_allowed(x, "GET");
+        else if (pem == NULL)
+            http_respond_error(x, 503, "not_ready", "no CA in the state yet");
         else
             http_respond_text(x, 200, "application/x-pem-file", pem, strlen(pem));
     } else if (strcmp(rest, "/certificates") == 0) {

@@ -175,6 +175,10 @@ static void join_retry(api_pending *p) {
 static void join_attempt(api_pending *p, const json_t *state) {
     jtoken t;
     char hosts[2][NODEDIR_HOST_MAX], err[300], key[24];
+    if (cstate_ca_key_pem(state) == NULL || cstate_int(state, "next_node_id", 0) <= 0) {
+        refuse(p, 503, "not_ready", "this node has not received the cluster state yet");
+        return;
+    }
     const json_t *tok = check_token(p, state, &t);
     jtoken_wipe(&t);
     if (tok == NULL || check_addrs(p, state, hosts) != 0) return;
