@@ -445,6 +445,9 @@ static void on_connected(conn *c) {
     pconn *p = conn_get_private(c);
     if (!p || p->dead) return;
     if (check_identity(p)) return;
+    /* Raft messages are small and latency-bound: no Nagle delay. */
+    conn_set_nodelay(c, 1);
+    conn_set_keepalive(c, 10);
     p->ready = 1;
     conn_set_read_handler(c, on_readable);
     flush_out(p);

@@ -527,10 +527,13 @@ static void test_snapshots(void **unused) {
     assert_true(run_until(has_leader, NULL, 5000));
     S[2] = open_small(2, "127.0.0.1:0");
     add_node(1, 2);
+    int64_t t0 = ev_now_us();
     for (i = 0; i < 30; i++) {
         snprintf(op, sizeof(op), "{\"op\":\"set\",\"path\":[\"k\",\"%d\"],\"value\":%d}", i % 5, i);
         assert_int_equal(propose(1 + (i % 2), op), 0);
     }
+    print_message("30 writes (half forwarded) committed on 2 nodes: %.2f ms each\n",
+                  (double)(ev_now_us() - t0) / 30000.0);
     assert_true(applied >= 30);
     S[3] = open_small(3, "127.0.0.1:0");
     add_node(2, 3);
