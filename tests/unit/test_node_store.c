@@ -285,7 +285,7 @@ static int probe_ended(void *arg) {
 
 /* Connects to node `to` with certificate file crt; returns 1 when the
  * server ended the connection (or the handshake failed), 0 if it stayed up. */
-static int tls_probe(int to, const char *crt) {
+static int tls_probe_with(int to, const char *crt, int protocols, const char *ciphers) {
     tls_config tc;
     probe p;
     char err[256], cert[300], key[300], ca[300], host[64];
@@ -298,6 +298,8 @@ static int tls_probe(int to, const char *crt) {
     tc.cert_file = cert;
     tc.key_file = key;
     tc.ca_cert_file = ca;
+    tc.protocols = protocols;
+    tc.ciphers = ciphers;
     if (tls_ctx_build(&tc, &p.stats, &p.ctx, err, sizeof(err))) fail_msg("probe ctx: %s", err);
     p.c = conn_create_tls_client(L, p.ctx, NULL);
     conn_set_private(p.c, &p);
@@ -307,6 +309,10 @@ static int tls_probe(int to, const char *crt) {
     conn_close(p.c);
     tls_ctx_release(p.ctx);
     return p.ended;
+}
+
+static int tls_probe(int to, const char *crt) {
+    return tls_probe_with(to, crt, 0, NULL);
 }
 
 typedef struct raw {
@@ -432,6 +438,12 @@ static void test_cluster(void **unused) {
     assert_true(tls_probe(1, "other2.crt"));
     /* The same probe with node 2's real certificate is accepted. */
     assert_false(tls_probe(1, "node2.crt"));
+    /* The TLS policy is fixed: 1.2 with the two ECDHE-RSA-AES-GCM suites, or 1.3. */
+    assert_false(tls_probe_with(1, "node2.crt", TLS_PROTO_1_2, "ECDHE-RSA-AES128-GCM-SHA256"));
+    assert_false(tls_probe_with(1, "node2.crt", TLS_PROTO_1_2, "ECDHE-RSA-AES256-GCM-SHA384"));
+    assert_false(tls_probe_with(1, "node2.crt", TLS_PROTO_1_3, NULL));
+    assert_true(tls_probe_with(1, "node2.crt", TLS_PROTO_1_2, "ECDHE-RSA-CHACHA20-POLY1305"));
+    assert_true(tls_probe_with(1, "node2.crt", TLS_PROTO_1_2, "AES128-GCM-SHA256"));
 
     /* Remove node 3: it is refused from then on. */
     l = leader_of();
