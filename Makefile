@@ -86,6 +86,11 @@ $(BUILD)/tests/test_node_%: tests/unit/test_node_%.c $(BUILD)/libnode.a $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libnode.a $(BUILD)/libsealkv.a $(NODE_LIBS) $(LIBS) -lcmocka
 
+# One configuration store per process, for the multi-process control-plane test.
+$(BUILD)/tests/cp_driver: tests/node/cp_driver.c $(BUILD)/libnode.a $(BUILD)/libsealkv.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libnode.a $(BUILD)/libsealkv.a $(NODE_LIBS) $(LIBS)
+
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libsealkv.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libsealkv.a $(LIBS) -lcmocka
@@ -93,7 +98,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libsealkv.a
 unit: $(UNIT_BIN)
 	@scripts/run-unit.sh $(UNIT_BIN)
 
-integration: all
+integration: all $(BUILD)/tests/cp_driver
 	@scripts/run-integration.sh $(BIN)
 
 # Seeded random command streams sent to redis-server 7.0 and sealkv-server,
@@ -151,7 +156,7 @@ bench: deps all
 
 format-check:
 	@clang-format --dry-run --Werror $(CORE_SRC) $(SERVER_SRC) $(CERTS_SRC) $(NODE_SRC) src/*/*.h \
-	    src/server/main.c tests/unit/*.c fuzz/*.c bench/*.c && echo "format: clean" 
+	    src/server/main.c tests/unit/*.c tests/node/*.c fuzz/*.c bench/*.c && echo "format: clean" 
 
 clean:
 	rm -rf build build-asan bin bin-asan build-fuzz

@@ -170,8 +170,8 @@ static void pconn_kill(pconn *p) {
     if (!t->reap_timer) t->reap_timer = ev_add_timer(t->loop, 0, reap_cb, t);
 }
 
-/* Same refusal of the same peer within this window: logged at verbose level
- * only (a removed node retries every few hundred ms). */
+/* Same refusal of the same known node within this window: logged at verbose
+ * level only (a removed node retries every few hundred ms). */
 #define REFUSAL_LOG_MS 10000
 
 static void refuse_as(pconn *p, const char *kind, const char *why) {
@@ -180,7 +180,8 @@ static void refuse_as(pconn *p, const char *kind, const char *why) {
     uint64_t key = p->peer_id * 2 + (uint64_t)p->outbound;
     int64_t now = ev_now_ms();
     int i, slot = 0, loud = 1;
-    for (i = 0; i < MAX_BACKOFF; i++) {
+    /* Strangers (no identity yet) are always logged: each is news. */
+    for (i = 0; p->peer_id && i < MAX_BACKOFF; i++) {
         if (t->refusals[i].key == key && t->refusals[i].why == kind) {
             loud = now - t->refusals[i].at >= REFUSAL_LOG_MS;
             slot = i;
@@ -193,10 +194,11 @@ static void refuse_as(pconn *p, const char *kind, const char *why) {
         t->refusals[slot].why = kind;
         t->refusals[slot].at = now;
     }
+    char who[40] = "unidentified";
     if (p->c) conn_peer_addr(p->c, ip, sizeof(ip));
-    log_msg(loud ? LOG_WARNING : LOG_VERBOSE, "control plane: refused %s %s (node %llu): %s",
-            p->outbound ? "connection to" : "connection from", ip, (unsigned long long)p->peer_id,
-            why);
+    if (p->peer_id) snprintf(who, sizeof(who), "node %llu", (unsigned long long)p->peer_id);
+    log_msg(loud ? LOG_WARNING : LOG_VERBOSE, "control plane: refused %s %s (%s): %s",
+            p->outbound ? "connection to" : "connection from", ip, who, why);
     pconn_kill(p);
 }
 
@@ -445,6 +447,9 @@ static void on_connected(conn *c) {
     pconn *p = conn_get_private(c);
     if (!p || p->dead) return;
     if (check_identity(p)) return;
+    /* Raft messages are small and latency-bound: no Nagle delay. */
+    conn_set_nodelay(c, 1);
+    conn_set_keepalive(c, 10);
     p->ready = 1;
     conn_set_read_handler(c, on_readable);
     flush_out(p);

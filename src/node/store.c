@@ -18,6 +18,7 @@
 #define PROPOSE_TIMEOUT_MS 5000
 #define CHANGE_TIMEOUT_MS 20000
 #define RECHECK_MS 500
+#define FWD_TRIES 3
 
 enum { REQ_APPLY, REQ_ADD, REQ_REMOVE, REQ_FWD };
 
@@ -32,7 +33,8 @@ typedef struct cp_req {
     int fail_rc;    /* for a completion scheduled from the loop */
     int64_t timer, step_timer;
     uint64_t fwd_id, node;
-    char *addr;
+    char *addr;      /* REQ_FWD: the JSON payload, kept for a second try */
+    int what, tries; /* REQ_FWD */
     cp_store_done_fn *done;
     void *ud;
 } cp_req;
@@ -232,23 +234,34 @@ static int local_change(cp_store *s, int kind, uint64_t id, const char *addr,
 
 /* ---- follower side: forwarding ---- */
 
+/* Sends q's payload to the leader this node knows; 0 or SK_ENOTLEADER. */
+static int forward_send(cp_store *s, cp_req *q) {
+    raft_id lid = 0;
+    const char *laddr = NULL;
+    raft_leader(&s->raft, &lid, &laddr);
+    if (lid == 0 || lid == s->id || !laddr) return SK_ENOTLEADER;
+    q->fwd_id = ++s->next_fwd;
+    q->node = lid;
+    q->tries++;
+    if (cp_transport_send_fwd_req(s->tr, lid, laddr, q->fwd_id, q->what, q->addr, strlen(q->addr)))
+        req_fail_soon(q, SK_ENOQUORUM);
+    return 0;
+}
+
 static int forward(cp_store *s, int what, json_t *payload, cp_store_done_fn *done, void *ud) {
     raft_id lid = 0;
     const char *laddr = NULL;
     char *text;
     cp_req *q;
-    int rc;
     raft_leader(&s->raft, &lid, &laddr);
     if (lid == 0 || lid == s->id || !laddr) return SK_ENOTLEADER;
     text = json_dumps(payload, JSON_COMPACT);
     if (!text) return SK_ENOMEM;
     q = req_new(s, REQ_FWD, done, ud, PROPOSE_TIMEOUT_MS + (what == CP_FWD_ADD ? 15000 : 0));
-    q->fwd_id = ++s->next_fwd;
-    q->node = lid;
-    rc = cp_transport_send_fwd_req(s->tr, lid, laddr, q->fwd_id, what, text, strlen(text));
+    q->what = what;
+    q->addr = sk_strdup(text);
     free(text);
-    if (rc) req_fail_soon(q, SK_ENOQUORUM);
-    return 0;
+    return forward_send(s, q);
 }
 
 typedef struct fwd_origin {
@@ -298,6 +311,11 @@ static void on_fwd_resp(void *ud, uint64_t from, uint64_t req_id, int rc) {
     cp_req *q;
     for (q = s->reqs; q; q = q->next) {
         if (q->kind == REQ_FWD && q->fwd_id == req_id && q->node == from && !q->finished) {
+            /* The node we took for the leader is not (any more): if another
+             * one is known now, ask it (a few times at most). */
+            if (rc == SK_ENOTLEADER && q->tries < FWD_TRIES && !q->fail_rc &&
+                cp_store_leader(s) != from && forward_send(s, q) == 0)
+                return;
             req_finish(q, rc);
             req_free_if_idle(q);
             return;

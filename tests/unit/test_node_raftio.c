@@ -347,6 +347,76 @@ static void test_bootstrap(void **unused) {
     raft_configuration_close(&conf);
 }
 
+/* ---- the AppendEntries-result guard (see ADR 006) ---- */
+
+static struct raft_message SENT;
+static int sent_count;
+static int capture_send(void *ud, const struct raft_message *m) {
+    (void)ud;
+    SENT = *m;
+    sent_count++;
+    return 0;
+}
+
+static void send_cb(struct raft_io_send *req, int status) {
+    (void)req;
+    (void)status;
+    done_count++;
+}
+
+static struct raft_io *IO;
+static raft_index REPLY_LAST; /* what "raft" claims in its answer */
+static struct raft_io_send SEND_REQ;
+
+static void reply_now(struct raft_io *io) {
+    struct raft_message r;
+    memset(&r, 0, sizeof(r));
+    r.type = RAFT_IO_APPEND_ENTRIES_RESULT;
+    r.server_id = 2;
+    r.server_address = "127.0.0.1:2";
+    r.append_entries_result.term = 3;
+    r.append_entries_result.last_log_index = REPLY_LAST;
+    assert_int_equal(io->send(io, &SEND_REQ, &r, send_cb), 0);
+}
+
+static void fake_recv(struct raft_io *io, struct raft_message *m) {
+    (void)m;
+    reply_now(io);
+}
+
+static void fake_tick(struct raft_io *io) {
+    (void)io;
+}
+
+static void test_append_result_clamped(void **unused) {
+    struct raft_io io;
+    struct raft_message ae;
+    (void)unused;
+    open_io(&io);
+    IO = &io;
+    cp_raftio_set_send(&io, capture_send, NULL);
+    assert_int_equal(io.start(&io, 100, fake_tick, fake_recv), 0);
+    /* A heartbeat proving the logs match up to 5; "raft" claims 7. */
+    memset(&ae, 0, sizeof(ae));
+    ae.type = RAFT_IO_APPEND_ENTRIES;
+    ae.append_entries.term = 3;
+    ae.append_entries.prev_log_index = 5;
+    REPLY_LAST = 7;
+    cp_raftio_deliver(&io, &ae);
+    assert_int_equal(sent_count, 1);
+    assert_int_equal(SENT.append_entries_result.last_log_index, 5);
+    /* Claims within what was proven are left alone. */
+    REPLY_LAST = 4;
+    cp_raftio_deliver(&io, &ae);
+    assert_int_equal(SENT.append_entries_result.last_log_index, 4);
+    /* Outside an AppendEntries (e.g. after a snapshot install) nothing is touched. */
+    REPLY_LAST = 9;
+    reply_now(&io);
+    assert_int_equal(SENT.append_entries_result.last_log_index, 9);
+    wait_done(done_count + 0);
+    close_io(&io);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_persist_and_reload, setup, teardown),
@@ -355,6 +425,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_torn_tail_and_damage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_meta_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bootstrap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_append_result_clamped, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
