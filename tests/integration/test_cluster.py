@@ -105,6 +105,22 @@ def test_restart_all_nodes(clusters):
                  lambda n=n: n.cluster()["description"] == "after restart", timeout=10)
 
 
+def test_sigkill_every_node_then_restart(clusters):
+    """A crash of the whole cluster loses no acknowledged write."""
+    c = clusters(3)
+    for i in range(1, 6):
+        node = c.nodes[i % 3]
+        assert node.api("PUT", "/v1/cluster", body={"description": "v%d" % i}).status == 200
+    c.kill_all()
+    for n in c.nodes:
+        n.start(wait=False)
+    for n in c.nodes:
+        n.wait_api()
+    c.wait_members()
+    for n in c.nodes:
+        wait_for("v5 on %s" % n.name, lambda n=n: n.cluster()["description"] == "v5", timeout=10)
+
+
 class Writer(threading.Thread):
     """PUT /v1/cluster description=N, N = 1, 2, ... one at a time, to the
     running nodes in turn; records which N were acknowledged."""
