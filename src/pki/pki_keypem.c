@@ -1,6 +1,7 @@
-/* pki_keypem.c - keys and certificates as in-memory PEM/DER, for the cluster
- * CA key that sealkv-node keeps in its replicated store rather than in a file,
- * and for the CA pin of join tokens. */
+/* pki_keypem.c - private keys as in-memory PEM, for the cluster CA key that
+ * sealkv-node keeps in its replicated store rather than in a file, and the
+ * check that a certificate belongs to a key (a joining node checks what the
+ * cluster sent back). */
 #include "pki_internal.h"
 
 #include "../core/err.h"
