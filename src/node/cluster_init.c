@@ -70,6 +70,13 @@ static int parse_addr(const char *what, const char *text, int defport, addr_pars
         snprintf(err, errlen, "%s: %s", what, why);
         return SK_EINVAL;
     }
+    /* The address is advertised (peers dial it) and certified (SAN): a
+     * wildcard would be neither reachable nor verifiable. */
+    if (!strcmp(a->host, "0.0.0.0") || !strcmp(a->host, "::") || !strcmp(a->host, "*")) {
+        snprintf(err, errlen, "%s: give an address the other nodes can reach, not %s", what,
+                 a->host);
+        return SK_EINVAL;
+    }
     addr_format(a->host, a->port, a->text, sizeof(a->text));
     return 0;
 }

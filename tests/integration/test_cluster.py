@@ -236,6 +236,8 @@ def test_cli_errors_leave_no_directory(tmp_path):
           "127.0.0.1:2", "--admin-password-file", pw], "--addr"),
         (["create", "--name", "x", "--dir", d, "--addr", "127.0.0.1:1", "--api-addr",
           "127.0.0.1:2", "--admin-password-file", str(tmp_path / "missing")], "password"),
+        (["create", "--name", "x", "--dir", d, "--addr", "0.0.0.0:1", "--api-addr",
+          "127.0.0.1:2", "--admin-password-file", pw], "reach"),
         (["join", "--token", "nope", "--dir", d, "--addr", "127.0.0.1:1", "--api-addr",
           "127.0.0.1:2", "127.0.0.1:3"], "token"),
         (["run", "--dir", d], "node.json"),
