@@ -31,6 +31,7 @@ typedef struct cp_req {
     int raft_owned; /* raft holds &apply / &change until its callback */
     int finished;   /* done was called */
     int fail_rc;    /* for a completion scheduled from the loop */
+    int fail_set;   /* fail_rc holds the result (0 included) */
     int64_t timer, step_timer;
     uint64_t fwd_id, node;
     char *addr;      /* REQ_FWD: the JSON payload, kept for a second try */
@@ -86,7 +87,7 @@ static int64_t req_timer_cb(ev_loop *loop, int64_t id, void *data) {
     (void)loop;
     (void)id;
     q->timer = 0;
-    req_finish(q, q->fail_rc ? q->fail_rc : SK_ENOQUORUM);
+    req_finish(q, q->fail_set ? q->fail_rc : SK_ENOQUORUM);
     req_free_if_idle(q);
     return EV_TIMER_STOP;
 }
@@ -105,9 +106,10 @@ static cp_req *req_new(cp_store *s, int kind, cp_store_done_fn *done, void *ud, 
     return q;
 }
 
-/* Completes q from the loop with rc (never inside the caller's call). */
+/* Completes q from the loop with rc, 0 included (never inside the caller's call). */
 static void req_fail_soon(cp_req *q, int rc) {
     q->fail_rc = rc;
+    q->fail_set = 1;
     if (q->timer) ev_del_timer(q->s->loop, q->timer);
     q->timer = ev_add_timer(q->s->loop, 0, req_timer_cb, q);
 }
@@ -210,15 +212,35 @@ static int64_t assign_timer_cb(ev_loop *loop, int64_t id, void *data) {
     return EV_TIMER_STOP;
 }
 
+static const struct raft_server *config_find(cp_store *s, uint64_t id) {
+    unsigned i;
+    for (i = 0; i < s->raft.configuration.n; i++)
+        if (s->raft.configuration.servers[i].id == id) return &s->raft.configuration.servers[i];
+    return NULL;
+}
+
 static int local_change(cp_store *s, int kind, uint64_t id, const char *addr,
                         cp_store_done_fn *done, void *ud) {
+    const struct raft_server *srv;
     cp_req *q;
     int rc;
     if (id == 0 || (kind == REQ_ADD && (!addr || !*addr || strlen(addr) > CP_MSG_ADDR_MAX)))
         return SK_EINVAL;
     q = req_new(s, kind, done, ud, kind == REQ_ADD ? CHANGE_TIMEOUT_MS : PROPOSE_TIMEOUT_MS);
     q->node = id;
-    if (kind == REQ_ADD)
+    if (kind == REQ_ADD && (srv = config_find(s, id)) != NULL) {
+        /* Adding is idempotent: a voter already there is done; one left
+         * half-added (spare or standby after a failed catch-up) is promoted. */
+        if (strcmp(srv->address, addr)) {
+            rc = RAFT_DUPLICATEID;
+        } else if (srv->role == RAFT_VOTER) {
+            req_fail_soon(q, 0);
+            return 0;
+        } else {
+            q->kind = REQ_APPLY;
+            rc = raft_assign(&s->raft, &q->change, id, RAFT_VOTER, change_cb);
+        }
+    } else if (kind == REQ_ADD)
         rc = raft_add(&s->raft, &q->change, id, addr, change_cb);
     else
         rc = raft_remove(&s->raft, &q->change, id, change_cb);
@@ -313,7 +335,7 @@ static void on_fwd_resp(void *ud, uint64_t from, uint64_t req_id, int rc) {
         if (q->kind == REQ_FWD && q->fwd_id == req_id && q->node == from && !q->finished) {
             /* The node we took for the leader is not (any more): if another
              * one is known now, ask it (a few times at most). */
-            if (rc == SK_ENOTLEADER && q->tries < FWD_TRIES && !q->fail_rc &&
+            if (rc == SK_ENOTLEADER && q->tries < FWD_TRIES && !q->fail_set &&
                 cp_store_leader(s) != from && forward_send(s, q) == 0)
                 return;
             req_finish(q, rc);
@@ -327,7 +349,7 @@ static void on_peer_lost(void *ud, uint64_t peer) {
     cp_store *s = ud;
     cp_req *q;
     for (q = s->reqs; q; q = q->next)
-        if (q->kind == REQ_FWD && q->node == peer && !q->finished && !q->fail_rc)
+        if (q->kind == REQ_FWD && q->node == peer && !q->finished && !q->fail_set)
             req_fail_soon(q, SK_ENOQUORUM); /* outcome unknown: not known committed */
 }
 

@@ -82,7 +82,10 @@ typedef void cp_store_done_fn(void *ud, int rc);
 int cp_store_propose(cp_store *s, json_t *op /* stolen */, cp_store_done_fn *done, void *ud);
 
 /* Membership (leader; forwarded like propose): add a voter (raft_add then
- * raft_assign voter), remove one. */
+ * raft_assign voter; the new node is caught up first), remove one. Adding
+ * is idempotent: a node already voting at that address completes with 0,
+ * one left half-added is promoted, the id at another address is
+ * SK_ECONFLICT. Removing an unknown id is SK_ENOTFOUND. */
 int cp_store_add_node(cp_store *s, uint64_t id, const char *addr, cp_store_done_fn *done, void *ud);
 int cp_store_remove_node(cp_store *s, uint64_t id, cp_store_done_fn *done, void *ud);
 

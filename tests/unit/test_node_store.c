@@ -414,6 +414,11 @@ static void test_cluster(void **unused) {
     add_node(2, 3); /* forwarded from follower 2 to leader 1 */
     assert_true(run_until(all_know_leader, NULL, 10000));
     assert_all_state("{\"cluster\":{\"name\":\"t\"}}");
+    /* Adding is idempotent; the same id at another address is a conflict. */
+    add_node(leader_of(), 3);
+    d = (done){0, 0};
+    assert_int_equal(cp_store_add_node(S[leader_of()], 3, "127.0.0.1:1", done_cb, &d),
+                     SK_ECONFLICT);
 
     /* Writes: on the leader, and forwarded from a follower. */
     assert_int_equal(propose(1, "{\"op\":\"set\",\"path\":[\"cluster\",\"desc\"],\"value\":\"d\"}"),
