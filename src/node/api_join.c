@@ -172,6 +172,21 @@ static void join_retry(api_pending *p) {
     join_attempt(p, cp_store_state(p->api->store));
 }
 
+/* A token created on the leader a moment ago may not be applied on this
+ * follower yet (operators script "create token, join via another node"):
+ * wait a little before calling it unknown. Non-zero when a retry is set. */
+static int token_not_here_yet(api_pending *p, const json_t *state) {
+    jtoken t;
+    const char *text = json_string_value(json_object_get(p->body, "token"));
+    int later = 0;
+    if (!cp_store_is_leader(p->api->store) && jtoken_parse(text, strlen(text), &t) == 0 &&
+        json_object_get(json_object_get(state, "join_tokens"), t.id) == NULL &&
+        ++p->attempts < JOIN_ATTEMPTS)
+        later = api__retry_later(p, JOIN_RETRY_MS, join_retry) == 0;
+    jtoken_wipe(&t);
+    return later;
+}
+
 static void join_attempt(api_pending *p, const json_t *state) {
     jtoken t;
     char hosts[2][NODEDIR_HOST_MAX], err[300], key[24];
@@ -179,14 +194,11 @@ static void join_attempt(api_pending *p, const json_t *state) {
         refuse(p, 503, "not_ready", "this node has not received the cluster state yet");
         return;
     }
+    if (token_not_here_yet(p, state)) return;
     const json_t *tok = check_token(p, state, &t);
     jtoken_wipe(&t);
     if (tok == NULL || check_addrs(p, state, hosts) != 0) return;
     uint64_t id = (uint64_t)cstate_int(state, "next_node_id", 0);
-    if (id == 0) {
-        refuse(p, 503, "not_ready", "this node has not received the cluster state yet");
-        return;
-    }
     char *pems[NODE_PLANES] = {NULL};
     long long not_after[NODE_PLANES] = {0};
     if (sign_all(p, state, id, hosts, pems, not_after, err, sizeof(err)) != 0) {
