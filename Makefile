@@ -31,10 +31,14 @@ CORE_SRC := $(wildcard src/core/*.c) $(wildcard src/net/*.c) $(wildcard src/pki/
             $(wildcard src/resp/*.c)
 SERVER_SRC := $(filter-out src/server/main.c,$(wildcard src/server/*.c))
 CERTS_SRC := $(wildcard src/certs/*.c)
+# sealkv-node's library (control plane, configuration store); main.c is the binary.
+NODE_SRC := $(filter-out src/node/main.c,$(wildcard src/node/*.c))
+NODE_LIBS := -lraft -ljansson
 
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/%.o)
 CERTS_OBJ := $(CERTS_SRC:%.c=$(BUILD)/%.o)
+NODE_OBJ := $(NODE_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -60,6 +64,10 @@ $(BUILD)/libserver.a: $(SERVER_OBJ)
 	@mkdir -p $(dir $@)
 	ar rcs $@ $^
 
+$(BUILD)/libnode.a: $(NODE_OBJ)
+	@mkdir -p $(dir $@)
+	ar rcs $@ $^
+
 $(BIN)/sealkv-server: $(BUILD)/src/server/main.o $(BUILD)/libserver.a $(BUILD)/libsealkv.a
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(ALLOC_LIBS)
@@ -73,6 +81,16 @@ $(BUILD)/tests/test_server_%: tests/unit/test_server_%.c $(BUILD)/libserver.a $(
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libserver.a $(BUILD)/libsealkv.a $(LIBS) -lcmocka
 
+# test_node_*.c test the node's control plane and configuration store.
+$(BUILD)/tests/test_node_%: tests/unit/test_node_%.c $(BUILD)/libnode.a $(BUILD)/libsealkv.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libnode.a $(BUILD)/libsealkv.a $(NODE_LIBS) $(LIBS) -lcmocka
+
+# One configuration store per process, for the multi-process control-plane test.
+$(BUILD)/tests/cp_driver: tests/node/cp_driver.c $(BUILD)/libnode.a $(BUILD)/libsealkv.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libnode.a $(BUILD)/libsealkv.a $(NODE_LIBS) $(LIBS)
+
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libsealkv.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libsealkv.a $(LIBS) -lcmocka
@@ -80,7 +98,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libsealkv.a
 unit: $(UNIT_BIN)
 	@scripts/run-unit.sh $(UNIT_BIN)
 
-integration: all
+integration: all $(BUILD)/tests/cp_driver
 	@scripts/run-integration.sh $(BIN)
 
 # Seeded random command streams sent to redis-server 7.0 and sealkv-server,
@@ -96,6 +114,37 @@ run: deps all
 test: deps
 	@scripts/test.sh
 
+# sealkv-node's HTTPS server (src/node/http*.c) and sealkv-admin: jansson and
+# libhttp-parser (also used by src/net/tls_https_client.c, in libsealkv.a).
+HTTP_LIBS := -ljansson -lhttp_parser
+HTTP_OBJ := $(BUILD)/src/node/http.o $(BUILD)/src/node/http_parse.o
+ADMIN_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/admin/*.c))
+
+all: $(BIN)/sealkv-admin
+
+$(BIN)/sealkv-admin: $(ADMIN_OBJ) $(BUILD)/libsealkv.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(HTTP_LIBS)
+
+$(BUILD)/tests/test_http: tests/unit/test_http.c $(HTTP_OBJ) $(BUILD)/libsealkv.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(HTTP_OBJ) $(BUILD)/libsealkv.a $(LIBS) $(HTTP_LIBS) -lpthread -lcmocka
+
+$(BUILD)/tests/test_https_client: tests/unit/test_https_client.c $(HTTP_OBJ) $(BUILD)/libsealkv.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(HTTP_OBJ) $(BUILD)/libsealkv.a $(LIBS) $(HTTP_LIBS) -lpthread -lcmocka
+
+-include $(HTTP_OBJ:.o=.d) $(ADMIN_OBJ:.o=.d)
+
+# sealkv-node: the CLI (src/node/main.c) over libnode.a (store, REST API, life cycle).
+all: $(BIN)/sealkv-node
+
+$(BIN)/sealkv-node: $(BUILD)/src/node/main.o $(BUILD)/libnode.a $(BUILD)/libsealkv.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(NODE_LIBS) $(HTTP_LIBS) $(LIBS)
+
+-include $(BUILD)/src/node/main.d
+
 fuzz-build:
 	@$(MAKE) -f fuzz/Makefile
 
@@ -106,12 +155,12 @@ bench: deps all
 	@bench/run-all.sh
 
 format-check:
-	@clang-format --dry-run --Werror $(CORE_SRC) $(SERVER_SRC) $(CERTS_SRC) src/*/*.h \
-	    src/server/main.c tests/unit/*.c fuzz/*.c bench/*.c && echo "format: clean" 
+	@clang-format --dry-run --Werror $(CORE_SRC) $(SERVER_SRC) $(CERTS_SRC) $(NODE_SRC) src/*/*.h \
+	    src/server/main.c tests/unit/*.c tests/node/*.c fuzz/*.c bench/*.c && echo "format: clean" 
 
 clean:
 	rm -rf build build-asan bin bin-asan build-fuzz
 
--include $(CORE_OBJ:.o=.d) $(SERVER_OBJ:.o=.d) $(CERTS_OBJ:.o=.d) $(BUILD)/src/server/main.d
+-include $(CORE_OBJ:.o=.d) $(SERVER_OBJ:.o=.d) $(CERTS_OBJ:.o=.d) $(NODE_OBJ:.o=.d) $(BUILD)/src/server/main.d
 # Unit tests too: a change to tests/unit/server_fixture.h rebuilds them.
 -include $(UNIT_BIN:=.d)

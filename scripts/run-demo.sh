@@ -2,6 +2,8 @@
 # `make run`: certificates, then a TLS-only sealkv-server in the foreground.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# SEALKV_DEMO=cluster: a local 3-node sealkv-node cluster instead.
+if [ "${SEALKV_DEMO:-}" = cluster ]; then exec scripts/run-cluster-demo.sh; fi
 dir=run
 port=${SEALKV_TLS_PORT:-6380}
 mkdir -p "$dir"

@@ -51,6 +51,14 @@ int pki_key_generate(pki_key_type type, pki_key **out, char *err, size_t errlen)
 int pki_key_load(const char *path, const char *pass, pki_key **out, char *err, size_t errlen);
 int pki_key_save(const pki_key *key, const char *path, char *err, size_t errlen); /* 0600 */
 void pki_key_free(pki_key *key);
+/* In-memory forms (sealkv-node keeps its cluster CA key in the replicated
+ * store, not in a file). The PEM text is owned by the caller and holds a
+ * secret: release it with pki_pem_wipe_free, which clears it first. */
+int pki_key_to_pem(const pki_key *key, char **pem_out, size_t *len_out);
+int pki_key_from_pem(const char *pem, size_t len, pki_key **out, char *err, size_t errlen);
+void pki_pem_wipe_free(char *pem);
+/* Non-zero when cert certifies key's public half. */
+int pki_cert_key_matches(const pki_cert *cert, const pki_key *key);
 
 int pki_cert_issue(const pki_issue_req *req, pki_cert **out, char *err, size_t errlen);
 int pki_cert_load(const char *path, pki_cert **out, char *err, size_t errlen);
@@ -97,5 +105,29 @@ int pki_x509_host_matches(const struct x509_st *x, const char *name);
 /* Accessors for the TLS layer. Borrowed pointers. */
 struct x509_st *pki_cert_x509(const pki_cert *cert);
 struct evp_pkey_st *pki_key_evp(const pki_key *key);
+
+/* ---- secrets (pki_secret.c): passwords, tokens, hashes ---- */
+
+/* Room for a pki_password_hash result, NUL included. */
+#define PKI_PASSWORD_HASH_MAX 160
+/* Hashes a password for storage: "pbkdf2-sha256$<iter>$<salt b64>$<hash b64>"
+ * with a random 16-byte salt. 0, or SK_ETOOBIG when outlen is too small. */
+int pki_password_hash(const char *password, char *out, size_t outlen);
+/* 0 when password matches stored; SK_ECERT on mismatch; SK_EINVAL when stored
+ * is not a string pki_password_hash makes. The comparison is constant time. */
+int pki_password_verify(const char *password, const char *stored);
+/* nbytes_entropy random bytes from the CSPRNG as lowercase hex (URL-safe):
+ * out must hold 2 * nbytes_entropy + 1 bytes. 0 or SK_ETLS. */
+int pki_random_token(char *out, size_t nbytes_entropy);
+/* Lowercase hex SHA-256 of p. */
+int pki_sha256_hex(const void *p, size_t len, char out[65]);
+/* Lowercase hex SHA-256 of the DER of the first certificate in a PEM file:
+ * the CA pin of join tokens. 0 or an error (file unreadable, not PEM). */
+int pki_cert_der_sha256_file(const char *cert_pem_file, char out[65]);
+/* The same for a loaded certificate. */
+int pki_cert_der_sha256(const pki_cert *cert, char out[65]);
+/* Constant-time comparison of two NUL-terminated secrets (lengths may differ;
+ * only the length leaks). Non-zero when equal. */
+int pki_secret_equal(const char *a, const char *b);
 
 #endif
