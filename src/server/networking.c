@@ -22,6 +22,7 @@
 #include "blocking.h"
 #include "networking.h"
 #include "pubsub.h"
+#include "replication.h"
 #include "server.h"
 #include "tracking.h"
 
@@ -130,6 +131,7 @@ void client_free(client *c) {
     pubsub_client_free(c);
     multi_client_free(c);
     tracking_client_free(c);
+    repl_client_free(c);
     pending_remove(c);
     if (c->conn) {
         unlink_client(srv, c);
@@ -284,6 +286,9 @@ static void check_output_limits(client *c) {
 static sbuf *reply_target(client *c) {
     if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)) return NULL;
     if (c->conn == NULL && !(c->flags & CLIENT_FAKE)) return NULL;
+    /* Replication writes to replicas and masters itself (replication.c):
+     * a master gets no replies, a replica only its stream. */
+    if (c->flags & (CLIENT_REPLICA | CLIENT_MASTER)) return NULL;
     if (c->conn) pending_add(c);
     return &c->reply;
 }
@@ -554,6 +559,7 @@ int networking_flush_pending(server *srv) {
             continue;
         }
         if (!c->conn || conn_get_state(c->conn) != CONN_STATE_CONNECTED) continue;
+        if (c->flags & (CLIENT_REPLICA | CLIENT_MASTER)) continue; /* replication.c writes */
         /* A write handler is already installed: it will continue there. */
         if (c->flags & CLIENT_WRITE_HANDLER) continue;
         write_to_client(c);

@@ -226,6 +226,7 @@ struct client {
 
     struct client *prev, *next;                 /* all clients list (server) */
     struct client *pending_prev, *pending_next; /* clients with output to flush */
+    struct repl_client *repl;                   /* owned by replication.c; NULL if none */
 };
 
 /* Replies. Exactly one per command; after CLIENT_CLOSE_AFTER_REPLY they are
@@ -374,6 +375,7 @@ struct server {
     int shutdown_asap;
     char runid[41];
     char *executable, *config_file; /* owned, absolute */
+    struct repl_state *repl;        /* owned by replication.c */
 };
 
 /* Time as Redis uses it: cached wall clock refreshed each loop iteration
