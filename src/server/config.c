@@ -24,6 +24,7 @@
 #include "commands.h"
 #include "config.h"
 #include "evict.h"
+#include "aof.h"
 #include "server_main.h"
 
 typedef enum { T_BOOL, T_INT, T_LL, T_MEM, T_STR, T_ENUM, T_SPECIAL } dtype;
@@ -69,6 +70,10 @@ _Static_assert(offsetof(server_config, tls_allowed_names_count) ==
 
 static const enum_name yes_no_optional[] = {
     {"no", TLS_AUTH_NO}, {"yes", TLS_AUTH_YES}, {"optional", TLS_AUTH_OPTIONAL}, {NULL, 0}};
+static const enum_name appendfsync_modes[] = {{"always", AOF_FSYNC_ALWAYS},
+                                              {"everysec", AOF_FSYNC_EVERYSEC},
+                                              {"no", AOF_FSYNC_NO},
+                                              {NULL, 0}};
 static const enum_name loglevels[] = {{"debug", LOG_DEBUG},
                                       {"verbose", LOG_VERBOSE},
                                       {"notice", LOG_NOTICE},
@@ -242,21 +247,54 @@ static void format_octal(const server_config *cfg, const directive *d, sbuf *out
     sbuf_appendf(out, "%o", cfg->unixsocketperm);
 }
 
-/* save: only "" (no snapshots) is accepted until persistence exists; a
- * save point that would silently never save is refused instead. */
+/* save: "<seconds> <changes> ..." pairs, or "" for none. CONFIG SET
+ * replaces the list; in config files and on the command line the `save`
+ * lines accumulate, the first one replacing the defaults, as Redis. */
 static int parse_save(server_config *cfg, const directive *d, sstr *argv, int argc,
                       const char **err) {
-    (void)cfg;
     (void)d;
-    if (argc == 1 && sstr_len(argv[0]) == 0) return 0;
-    *err = "RDB save points are not supported by this build of sealkv-server (use save \"\")";
-    return -1;
+    long long pts[CONFIG_MAX_SAVE_POINTS][2];
+    int words = 0;
+    for (int i = 0; i < argc; i++) {
+        char buf[512];
+        snprintf(buf, sizeof(buf), "%s", argv[i]);
+        for (char *sv = NULL, *tok = strtok_r(buf, " \t", &sv); tok;
+             tok = strtok_r(NULL, " \t", &sv)) {
+            long long v;
+            if (!util_str_to_ll(tok, strlen(tok), &v) || v < 0 || (words % 2 == 0 && v == 0)) {
+                *err = "Invalid save parameters";
+                return -1;
+            }
+            if (words / 2 >= CONFIG_MAX_SAVE_POINTS) {
+                *err = "Too many save points";
+                return -1;
+            }
+            pts[words / 2][words % 2] = v;
+            words++;
+        }
+    }
+    if (words % 2) {
+        *err = "Invalid save parameters";
+        return -1;
+    }
+    int n = words / 2;
+    int append = cfg->loading_file && cfg->save_seen_in_file && n > 0;
+    if (append && cfg->save_point_count + n > CONFIG_MAX_SAVE_POINTS) {
+        *err = "Too many save points";
+        return -1;
+    }
+    if (!append) cfg->save_point_count = 0;
+    memcpy(cfg->save_points[cfg->save_point_count], pts, sizeof(pts[0]) * (size_t)n);
+    cfg->save_point_count += n;
+    if (cfg->loading_file) cfg->save_seen_in_file = 1;
+    return 0;
 }
 
 static void format_save(const server_config *cfg, const directive *d, sbuf *out) {
-    (void)cfg;
     (void)d;
-    (void)out;
+    for (int i = 0; i < cfg->save_point_count; i++)
+        sbuf_appendf(out, "%s%lld %lld", i ? " " : "", cfg->save_points[i][0],
+                     cfg->save_points[i][1]);
 }
 
 static int parse_tls_protocols(server_config *cfg, const directive *d, sstr *argv, int argc,
@@ -322,21 +360,6 @@ static int parse_replicaof(server_config *cfg, const directive *d, sstr *argv, i
     return rc;
 }
 
-static int parse_appendonly(server_config *cfg, const directive *d, sstr *argv, int argc,
-                            const char **err) {
-    (void)cfg;
-    (void)d;
-    if (argc == 1 && !strcasecmp(argv[0], "no")) return 0;
-    *err = "AOF persistence is not supported by this build of sealkv-server (use appendonly no)";
-    return -1;
-}
-
-static void format_no(const server_config *cfg, const directive *d, sbuf *out) {
-    (void)cfg;
-    (void)d;
-    sbuf_append_str(out, "no");
-}
-
 /* --------------------------------------------------------------- table */
 
 #define B(n, f, fl, def)                                                                           \
@@ -371,8 +394,12 @@ static const directive directives[] = {
     S("logfile", logfile, D_IMMUTABLE, ""),
     S("dir", dir, 0, ""),
     S("dbfilename", dbfilename, 0, "dump.rdb"),
-    X("save", dir, 0, "", parse_save, format_save),
-    X("appendonly", dir, 0, "no", parse_appendonly, format_no),
+    X("save", save_points, 0, "3600 1 300 100 60 10000", parse_save, format_save),
+    B("rdbcompression", rdbcompression, 0, "yes"),
+    B("rdbchecksum", rdbchecksum, 0, "yes"),
+    B("stop-writes-on-bgsave-error", stop_writes_on_bgsave_error, 0, "yes"),
+    B("rdb-del-sync-files", rdb_del_sync_files, 0, "no"),
+    B("appendonly", appendonly, 0, "no"),
     E("loglevel", loglevel, 0, loglevels, "notice"),
     I("databases", databases, D_IMMUTABLE, 1, INT_MAX, "16"),
     I("hz", hz, 0, 1, 500, "10"),
@@ -448,6 +475,14 @@ static const directive directives[] = {
     L("stream-node-max-bytes", stream_node_max_bytes, 0, 0, LLONG_MAX, "4096"),
     L("stream-node-max-entries", stream_node_max_entries, 0, 0, LLONG_MAX, "100"),
     M("hll-sparse-max-bytes", hll_sparse_max_bytes, 0, 0, LLONG_MAX, "3000"),
+    E("appendfsync", appendfsync, 0, appendfsync_modes, "everysec"),
+    S("appenddirname", appenddirname, D_IMMUTABLE, "appendonlydir"),
+    S("appendfilename", appendfilename, D_IMMUTABLE, "appendonly.aof"),
+    I("auto-aof-rewrite-percentage", auto_aof_rewrite_percentage, 0, 0, INT_MAX, "100"),
+    M("auto-aof-rewrite-min-size", auto_aof_rewrite_min_size, 0, 0, LLONG_MAX, "64mb"),
+    B("aof-load-truncated", aof_load_truncated, 0, "yes"),
+    B("aof-use-rdb-preamble", aof_use_rdb_preamble, 0, "yes"),
+    B("aof-timestamp-enabled", aof_timestamp_enabled, 0, "no"),
 };
 
 #define NDIRECTIVES (sizeof(directives) / sizeof(directives[0]))
@@ -662,7 +697,9 @@ int config_load_string(server_config *cfg, const char *text, size_t len, const c
         snprintf(err, errlen, "%s: %s", origin, perr);
         return SK_ECONFIG;
     }
+    cfg->loading_file = 1;
     int rc = load_doc(cfg, &doc, origin, 0, err, errlen);
+    cfg->loading_file = 0;
     cfgfile_doc_free(&doc);
     return rc;
 }
@@ -700,7 +737,9 @@ int config_load(server_config *cfg, const char *path, int argc, char **argv, cha
             snprintf(err, errlen, "%s: %s", path, perr);
             return SK_ECONFIG;
         }
+        cfg->loading_file = 1;
         int rc = load_doc(cfg, &doc, path, 0, err, errlen);
+        cfg->loading_file = 0;
         cfgfile_doc_free(&doc);
         if (rc < 0) return rc;
         char abs[PATH_MAX];
@@ -768,6 +807,24 @@ int config_tls_wanted(const server_config *cfg) {
     return cfg->tls_port != 0 || cfg->tls_replication || cfg->tls_cluster;
 }
 
+/* ------------------------------------------------------------------ dir */
+
+/* As Redis: the process works in `dir`, so relative dbfilename (and
+ * appendfilename) resolve there; dir is kept as the absolute path. */
+int config_apply_dir(server_config *cfg, char *err, size_t errlen) {
+    if (!cfg->dir) return 0;
+    if (chdir(cfg->dir) < 0) {
+        snprintf(err, errlen, "Can't chdir to '%s': %s", cfg->dir, strerror(errno));
+        return -1;
+    }
+    char abs[PATH_MAX];
+    if (getcwd(abs, sizeof(abs))) {
+        sk_free(cfg->dir);
+        cfg->dir = sk_strdup(abs);
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------- CONFIG GET */
 
 static void config_get(client *c) {
@@ -815,7 +872,11 @@ static int apply_changes(server *srv, set_item *items, int n, char *errstr, size
         if (items[i].d->flags & D_TLS) tls = 1;
         if (items[i].d->flags & D_LISTEN) listen = 1;
         if (!strcmp(items[i].d->name, "loglevel")) log_set_level(srv->cfg->loglevel);
+        if (!strcmp(items[i].d->name, "dir") && config_apply_dir(srv->cfg, errstr, errlen) < 0)
+            return -1;
         if (!strncmp(items[i].d->name, "maxmemory", 9)) obj_apply_config(srv);
+        if (!strcmp(items[i].d->name, "appendonly") && aof_apply_config(srv, errstr, errlen) < 0)
+            return -1;
         /* As Redis: a lower limit evicts now, not at the next command. */
         if (!strcmp(items[i].d->name, "maxmemory") && srv->dbs) evict_perform(srv);
     }
@@ -927,8 +988,8 @@ static void directive_line(const server_config *cfg, const directive *d, sbuf *o
     format_value(cfg, d, &val);
     sbuf_append_str(out, d->name);
     sbuf_append_char(out, ' ');
-    int multi_word =
-        d->parse == parse_list || d->parse == parse_obuf || d->parse == parse_tls_protocols;
+    int multi_word = d->parse == parse_list || d->parse == parse_obuf ||
+                     d->parse == parse_tls_protocols || d->parse == parse_save;
     if (multi_word && val.len)
         sbuf_append(out, val.data, val.len);
     else

@@ -77,6 +77,20 @@ struct server_config {
     long long stream_node_max_bytes, stream_node_max_entries;
     long long hll_sparse_max_bytes; /* sparse HLL promoted to dense past this size */
     /* replication and persistence placeholders live in their own modules */
+    /* RDB (rdb.c, cmd_persist.c) */
+#define CONFIG_MAX_SAVE_POINTS 32
+    long long save_points[CONFIG_MAX_SAVE_POINTS][2]; /* seconds, changes */
+    int save_point_count;
+    int loading_file;      /* set while a file or the command line is read */
+    int save_seen_in_file; /* later `save` lines there add to the first */
+    int rdbcompression, rdbchecksum, stop_writes_on_bgsave_error, rdb_del_sync_files;
+    /* append-only file (aof.c) */
+    int appendonly;
+    int appendfsync; /* AOF_FSYNC_* (aof.h) */
+    char *appenddirname, *appendfilename;
+    int auto_aof_rewrite_percentage;
+    long long auto_aof_rewrite_min_size;
+    int aof_load_truncated, aof_use_rdb_preamble, aof_timestamp_enabled;
 };
 
 enum maxmemory_policy {
@@ -109,6 +123,10 @@ int config_rewrite(server *srv, char *err, size_t errlen);
 
 /* Applies the TLS part of cfg to srv (builds a new context, swaps it). */
 int config_apply_tls(server *srv, char *err, size_t errlen);
+
+/* chdir to cfg->dir (when set) and store it as an absolute path. 0, or -1
+ * with the reason in err. */
+int config_apply_dir(server_config *cfg, char *err, size_t errlen);
 
 /* CONFIG GET/SET/REWRITE/RESETSTAT handlers. */
 void config_command(client *c);

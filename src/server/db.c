@@ -24,6 +24,7 @@
 #include "replication.h"
 #include "server.h"
 #include "tracking.h"
+#include "propagate.h"
 
 /* Active expiry tuning (Redis 7.0 expire.c, at active-expire-effort 1). */
 #define EXPIRE_KEYS_PER_LOOP 20
@@ -120,6 +121,8 @@ static int delete_key(server *srv, sdb *db, const sstr key) {
 }
 
 static void delete_expired(server *srv, sdb *db, const sstr key) {
+    /* Replicas and the AOF replay a DEL instead of their own clock. */
+    if (dict_find(db->keys, key)) propagate_deleted_key(srv, db->id, key);
     if (delete_key(srv, db, key)) srv->stat_expiredkeys++;
 }
 

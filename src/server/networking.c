@@ -21,6 +21,7 @@
 #include "multi.h"
 #include "blocking.h"
 #include "networking.h"
+#include "aof.h"
 #include "pubsub.h"
 #include "replication.h"
 #include "server.h"
@@ -503,6 +504,7 @@ int arg_is(const client *c, int i, const char *lit) {
 /* Sends what the socket takes. Returns -1 if the client was freed. */
 static int write_to_client(client *c) {
     size_t total = 0;
+    aof_flush_before_reply(c->srv); /* appendfsync always: fsynced before acknowledged */
     while (client_has_pending_output(c) && total < MAX_WRITE_PER_EVENT) {
         /* Bounded per call too: TLS writes every record it can in one
          * call, so an unbounded call would send a whole 256 KiB pipeline

@@ -79,15 +79,15 @@ int rdb_bgsave(server *srv, const rdb_save_info *rsi, int fd, child_done_fn *don
 
 /* Status the server keeps about saves (srv->rdb). */
 typedef struct rdb_state {
-    long long lastsave;           /* unix seconds of the last successful save */
-    long long lastbgsave_try;     /* unix seconds of the last BGSAVE attempt */
-    int lastbgsave_ok;            /* last BGSAVE status, 1 at start */
-    long long last_bgsave_secs;   /* duration of the last BGSAVE, -1 before any */
-    long long dirty_at_bgsave;    /* srv->dirty when the running BGSAVE forked */
-    int bgsave_scheduled;         /* BGSAVE SCHEDULE waiting for the running child */
-    int bgsave_to_disk;           /* the running child writes dir/dbfilename */
-    long long saves;              /* successful saves since start (rdb_saves) */
-    child_done_fn *user_done;     /* rdb_bgsave's caller's callback, run after ours */
+    long long lastsave;         /* unix seconds of the last successful save */
+    long long lastbgsave_try;   /* unix seconds of the last BGSAVE attempt */
+    int lastbgsave_ok;          /* last BGSAVE status, 1 at start */
+    long long last_bgsave_secs; /* duration of the last BGSAVE, -1 before any */
+    long long dirty_at_bgsave;  /* srv->dirty when the running BGSAVE forked */
+    int bgsave_scheduled;       /* BGSAVE SCHEDULE waiting for the running child */
+    int bgsave_to_disk;         /* the running child writes dir/dbfilename */
+    long long saves;            /* successful saves since start (rdb_saves) */
+    child_done_fn *user_done;   /* rdb_bgsave's caller's callback, run after ours */
     void *user_ud;
 } rdb_state;
 

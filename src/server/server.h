@@ -376,6 +376,12 @@ struct server {
     char runid[41];
     char *executable, *config_file; /* owned, absolute */
     struct repl_state *repl;        /* owned by replication.c */
+    /* persistence */
+    struct child_state *child;  /* owned by child.c: the forked child, fork stats */
+    struct rdb_state *rdb;      /* owned by rdb.c: save points, last save status */
+    int loading;                /* 1 while a data file is being loaded */
+    struct propagate_ctx *prop; /* owned by propagate.c: queued commands, sinks */
+    struct aof_state *aof;      /* owned by aof.c, NULL until aof_init */
 };
 
 /* Time as Redis uses it: cached wall clock refreshed each loop iteration
