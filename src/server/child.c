@@ -62,6 +62,8 @@ int child_fork(server *srv, const char *purpose, child_done_fn *done, void *ud) 
         close_parent_sockets(srv);
         return 0;
     }
+    /* Fewer pages copied while the child runs: tables grow only when they must. */
+    dict_set_resize_allowed(0);
     cs->pid = pid;
     snprintf(cs->purpose, sizeof(cs->purpose), "%s", purpose);
     cs->done = done;
@@ -94,6 +96,7 @@ static void finish(server *srv, int ok) {
     cs->purpose[0] = '\0';
     cs->done = NULL;
     cs->ud = NULL;
+    dict_set_resize_allowed(1);
     if (done) done(srv, ok, ud);
 }
 

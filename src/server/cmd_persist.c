@@ -44,6 +44,7 @@ int rdb_load_at_start(server *srv, char *err, size_t errlen) {
     long long start = server_ustime_now();
     int rc = rdb_load_file(srv, path, 0, &info, err, errlen);
     if (rc < 0) return rc;
+    if (info.redis_ver[0]) log_notice("Loaded an RDB produced by version %s", info.redis_ver);
     log_notice("Done loading RDB, keys loaded: %lld, keys expired: %lld.", info.keys,
                info.expired_skipped);
     log_notice("DB loaded from disk: %.3f seconds", (double)(server_ustime_now() - start) / 1e6);
@@ -84,7 +85,11 @@ static void bgsave_done(server *srv, int ok, void *ud) {
             st->lastsave = now_secs(srv);
             st->saves++;
         } else {
+            char tmp[4200];
             log_warning("Background saving error");
+            /* A killed or failed child leaves its temp file behind. */
+            rdb_temp_path(db_path(srv), st->child_pid, tmp, sizeof(tmp));
+            unlink(tmp);
         }
         st->lastbgsave_ok = ok;
     }
@@ -123,6 +128,7 @@ int rdb_bgsave(server *srv, const rdb_save_info *rsi, int fd, child_done_fn *don
         child_exit(rc < 0 ? 1 : 0);
     }
     st->dirty_at_bgsave = srv->dirty;
+    st->child_pid = pid;
     st->bgsave_to_disk = fd < 0;
     st->user_done = done;
     st->user_ud = ud;
@@ -237,6 +243,27 @@ static void lastsave_command(client *c) {
     add_reply_int(c, c->srv->rdb->lastsave);
 }
 
+/* DEBUG RELOAD: save, empty, load again (what Redis does, for tests). */
+static void debug_command(client *c) {
+    if (!arg_is(c, 1, "reload") || c->argc != 2) {
+        add_reply_error(c, "ERR DEBUG: sealkv supports only DEBUG RELOAD");
+        return;
+    }
+    server *srv = c->srv;
+    if (rdb_save_now(srv) < 0) {
+        add_reply_error(c, "ERR Error trying to save the DB (see the log)");
+        return;
+    }
+    char err[512];
+    if (rdb_load_file(srv, db_path(srv), 0, NULL, err, sizeof(err)) < 0) {
+        log_warning("DEBUG RELOAD: %s", err);
+        add_reply_error(c, "ERR Error trying to load the RDB dump, check server logs.");
+        return;
+    }
+    log_notice("DB reloaded by DEBUG RELOAD");
+    add_reply_ok(c);
+}
+
 const command cmds_persist[] = {
     {"save", save_command, 1, CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_MULTI, 0, 0, 0, "server",
      "Synchronously saves the database(s) to disk.", "1.0.0", NULL},
@@ -244,5 +271,7 @@ const command cmds_persist[] = {
      "Asynchronously saves the database(s) to disk.", "1.0.0", NULL},
     {"lastsave", lastsave_command, 1, CMD_LOADING | CMD_STALE | CMD_FAST, 0, 0, 0, "server",
      "Returns the Unix timestamp of the last successful save to disk.", "1.0.0", NULL},
+    {"debug", debug_command, -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, 0, 0,
+     "server", "A container for debugging commands (sealkv: RELOAD only).", "1.0.0", NULL},
     {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -192,11 +192,17 @@ static int fsync_dir(const char *dir) {
     return rc;
 }
 
+void rdb_temp_path(const char *path, int pid, char *out, size_t outlen) {
+    char dir[PATH_MAX];
+    dir_of(path, dir, sizeof(dir));
+    snprintf(out, outlen, "%s/temp-%d.rdb", dir, pid);
+}
+
 int rdb_save_file(server *srv, const char *path, const rdb_save_info *rsi, char *err,
                   size_t errlen) {
     char dir[PATH_MAX], tmp[PATH_MAX + 64];
     dir_of(path, dir, sizeof(dir));
-    snprintf(tmp, sizeof(tmp), "%s/temp-%d.rdb", dir, (int)getpid());
+    rdb_temp_path(path, (int)getpid(), tmp, sizeof(tmp));
     /* The data set may hold anything: readable by the server's user only. */
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
@@ -306,7 +312,7 @@ static int read_aux(loader *ld) {
     } else if (!strcasecmp(k, "aof-base") && aux_ll(v, &n)) {
         ld->info.aof_base = n != 0;
     } else if (!strcasecmp(k, "redis-ver")) {
-        log_notice("Loading RDB produced by version %s", v);
+        snprintf(ld->info.redis_ver, sizeof(ld->info.redis_ver), "%.*s", (int)sstr_len(v), v);
     }
     sstr_free(k);
     sstr_free(v);
@@ -397,6 +403,9 @@ static int read_body(loader *ld) {
         case OP_RESIZEDB:
             if (rdb_read_len(&ld->r, &a, NULL) < 0 || rdb_read_len(&ld->r, &b, NULL) < 0)
                 return truncated(ld, "a RESIZEDB hint");
+            /* A hint from untrusted bytes: each key takes 3 bytes at least. */
+            if (a <= (ld->r.len - ld->r.pos) / 3) dict_expand(db->keys, (size_t)a);
+            if (b <= (ld->r.len - ld->r.pos) / 3) dict_expand(db->expires, (size_t)b);
             continue;
         case OP_AUX: {
             int rc = read_aux(ld);

@@ -45,6 +45,8 @@ typedef int rdb_write_fn(void *ud, const void *p, size_t len);
 /* The whole snapshot through w, in chunks of 64 KiB or more. rsi may be NULL
  * (no replication AUX fields). 0, or the first error w returned. */
 int rdb_save_stream(server *srv, const rdb_save_info *rsi, rdb_write_fn *w, void *ud);
+/* The temp file rdb_save_file(path) uses in the process pid. */
+void rdb_temp_path(const char *path, int pid, char *out, size_t outlen);
 /* An rdb_write_fn for a blocking fd (ud points to the int fd): all bytes or
  * -errno. */
 int rdb_fd_write(void *ud, const void *p, size_t len);
@@ -58,6 +60,7 @@ typedef struct rdb_load_info {
     rdb_save_info repl;
     int aof_base; /* AUX aof-base was 1 (an AOF preamble) */
     long long keys, expired_skipped;
+    char redis_ver[32]; /* AUX redis-ver, "" when absent */
 } rdb_load_info;
 
 #define RDB_LOAD_KEEP_EXPIRED 1 /* replica: load keys whose TTL has passed */
@@ -87,6 +90,7 @@ typedef struct rdb_state {
     int bgsave_scheduled;       /* BGSAVE SCHEDULE waiting for the running child */
     int bgsave_to_disk;         /* the running child writes dir/dbfilename */
     long long saves;            /* successful saves since start (rdb_saves) */
+    int child_pid;              /* the running BGSAVE's child, for its temp file */
     child_done_fn *user_done;   /* rdb_bgsave's caller's callback, run after ours */
     void *user_ud;
 } rdb_state;
