@@ -163,7 +163,8 @@ void wait_command(client *c);
 void repl_master_kill_job(repl_state *r);
 
 /* repl_replica.c */
-void repl_replica_set_master(repl_state *r, const char *host, int port);
+/* from_config: the replicaof directive at start (no history of our own to offer) */
+void repl_replica_set_master(repl_state *r, const char *host, int port, int from_config);
 void repl_replica_unset_master(repl_state *r);
 void repl_replica_cron(repl_state *r);
 void repl_replica_master_freed(repl_state *r, client *c);

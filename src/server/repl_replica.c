@@ -627,8 +627,8 @@ static void link_connect(repl_state *r) {
 
 /* ------------------------------------------------------------- control */
 
-void repl_replica_set_master(repl_state *r, const char *host, int port) {
-    int was_master = r->master_host == NULL;
+void repl_replica_set_master(repl_state *r, const char *host, int port, int from_config) {
+    int was_master = r->master_host == NULL && !from_config;
     char *old = r->master_host;
     r->master_host = sk_strdup(host);
     r->master_port = port;

@@ -107,7 +107,7 @@ void repl_init(server *srv) {
         char host[256];
         int port;
         if (split_replicaof(srv->cfg->replicaof, host, sizeof(host), &port) == 0)
-            repl_replica_set_master(r, host, port);
+            repl_replica_set_master(r, host, port, 1);
     }
 }
 
@@ -246,7 +246,7 @@ static void replicaof_command(client *c) {
         add_reply_simple(c, "OK Already connected to specified master");
         return;
     }
-    repl_replica_set_master(r, c->argv[1], (int)port);
+    repl_replica_set_master(r, c->argv[1], (int)port, 0);
     log_notice("REPLICAOF %s:%d enabled (user request from 'id=%llu addr=%s')", r->master_host,
                r->master_port, (unsigned long long)c->id, c->addr);
     add_reply_ok(c);
