@@ -646,7 +646,8 @@ void repl_replica_set_master(repl_state *r, const char *host, int port, int from
     r->link = LINK_CONNECT;
     r->link_down_since_ms = r->srv->mstime;
     log_set_role('S');
-    link_connect(r);
+    /* At start the TLS context does not exist yet: the cron connects. */
+    if (!from_config) link_connect(r);
 }
 
 void repl_replica_unset_master(repl_state *r) {
