@@ -170,11 +170,32 @@ def wait_synced(primary, replicas, timeout=SYNC_TIMEOUT):
                                  "%s:\n%s" % (r.name, r.log_tail(15)) for r in replicas)))
 
 
+def _children(pid):
+    kids = set()
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+                kids.update(int(x) for x in f.read().split())
+    except OSError:
+        pass
+    return kids
+
+
+def _alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def kill9(srv):
     """SIGKILLs the server by pid and forgets it (not counted as a problem:
-    the test asked for it)."""
+    the test asked for it). Its forked children (a save or sync in flight)
+    are given 10 s to notice and exit, then SIGKILLed by pid too."""
     if srv.proc is None:
         return
+    kids = _children(srv.proc.pid)
     srv.proc.send_signal(signal.SIGKILL)
     try:
         srv.proc.wait(timeout=10)
@@ -183,6 +204,13 @@ def kill9(srv):
     if srv in ServerProcess.live:
         ServerProcess.live.remove(srv)
     srv.proc = None
+    wait_until(lambda: not any(_alive(k) for k in kids), 10, interval=0.1)
+    for k in kids:
+        if _alive(k):
+            try:
+                os.kill(k, signal.SIGKILL)
+            except OSError:
+                pass
 
 
 # --------------------------------------------------------------------------
@@ -694,3 +722,32 @@ def populate(srv, n, size=100, prefix="key:", batch=1000, db=0):
         pipe.execute()
     finally:
         c.close()
+
+
+def assert_same_strings(primary, replica, db=0, batch=1000):
+    """Fast comparison for large string-only datasets: same DBSIZE, and for
+    every key of the primary (SCAN) the same value on the replica (MGET in
+    batches). Returns the number of keys."""
+    pc, rc = ctl(primary, timeout=60.0), ctl(replica, timeout=60.0)
+    try:
+        for c in (pc, rc):
+            c.execute_command("SELECT", db)
+        n = pc.execute_command("DBSIZE")
+        assert rc.execute_command("DBSIZE") == n, "dbsize %d vs %d" % (
+            n, rc.execute_command("DBSIZE"))
+        cursor, seen = "0", 0
+        for _ in range(10000000):
+            cursor, keys = pc.execute_command("SCAN", cursor, "COUNT", batch)
+            if keys:
+                a = pc.execute_command("MGET", *keys)
+                b = rc.execute_command("MGET", *keys)
+                bad = [k for k, x, y in zip(keys, a, b) if x != y]
+                assert not bad, "%d keys differ, e.g. %r" % (len(bad), bad[:5])
+                seen += len(keys)
+            if str(cursor) == "0":
+                break
+        assert seen >= n
+        return n
+    finally:
+        pc.close()
+        rc.close()
