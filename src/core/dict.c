@@ -266,6 +266,11 @@ static void dict_expand_if_needed(dict *d) {
         dict_expand_to(d, d->used[0] + 1);
 }
 
+int dict_expand(dict *d, size_t size) {
+    if (d->used[0] + d->used[1] > 0 || size <= ((uint64_t)1 << DICT_INITIAL_EXP)) return 0;
+    return dict_expand_to(d, size);
+}
+
 int dict_resize(dict *d) {
     if (!dict_resize_allowed || dict_is_rehashing(d)) return SK_EINVAL;
     uint64_t minimal = d->used[0];

@@ -106,6 +106,9 @@ uint64_t dict_scan(dict *d, uint64_t cursor, dict_scan_fn *fn, void *priv);
 int dict_rehash_ms(dict *d, int ms);
 /* Resize to the smallest power of two >= size (shrink after mass deletes). */
 int dict_resize(dict *d);
+/* Sizes an empty dict for `size` entries up front (RDB loading knows the
+ * count): no rehashing while it fills. A no-op on a non-empty dict. */
+int dict_expand(dict *d, size_t size);
 /* Process-wide: while 0 (a fork child shares pages), tables grow only past
  * a load factor of 5 and dict_resize refuses. Default 1. */
 void dict_set_resize_allowed(int allowed);

@@ -66,6 +66,12 @@ void listen_close(listener *l) {
     sk_free(l);
 }
 
+void listen_close_after_fork(listener *l) {
+    for (int i = 0; i < l->nfds; i++)
+        close(l->fds[i]);
+    l->nfds = 0;
+}
+
 static void peer_of(const struct sockaddr_storage *ss, char *ip, size_t iplen, int *port) {
     *port = 0;
     ip[0] = '\0';

@@ -30,5 +30,8 @@ void listen_set_max_accepts(listener *l, int max_per_event);
 /* The bound TCP port (useful when port was chosen by the kernel in tests). */
 int listen_port(const listener *l);
 void listen_close(listener *l);
+/* In a forked child: closes the sockets only (the event loop, shared with the
+ * parent, and the unix socket file are left alone; l is not freed). */
+void listen_close_after_fork(listener *l);
 
 #endif

@@ -8,6 +8,7 @@
  * leaves the queues of all its keys.
  */
 #include "blocking.h"
+#include "propagate.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -317,6 +318,8 @@ static void serve_key(server *srv, int dbid, const sstr key) {
             srv->current_client = c;
             int done = b->ops->serve(c, key, b->priv);
             srv->current_client = prev;
+            /* What the serve changed reaches the AOF and replicas as its own unit. */
+            propagate_flush(srv);
             if (done) unblock(ctx, b, 1);
         }
         w = next;

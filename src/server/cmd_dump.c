@@ -1,9 +1,11 @@
 /* cmd_dump.c - DUMP and RESTORE with Redis 7.0's options, replies and
  * error texts. The payload format lives in rdb_value.c.
  */
+#include "../core/mem.h"
 #include "../core/sbuf.h"
 #include "config.h"
 #include "rdb_value.h"
+#include "propagate.h"
 #include "server.h"
 
 /* The clocks of object.c (its LRU field is seconds, 24 bits wide; the LFU
@@ -106,7 +108,10 @@ static void restore_command(client *c) {
     if (ttl && !op.absttl) ttl += server_mstime(srv);
     if (ttl && ttl <= server_mstime(srv)) {
         /* Already expired: the key is gone (deleted above if it was there). */
-        if (deleted) srv->dirty++;
+        if (deleted) {
+            srv->dirty++;
+            propagate_rewrite_del(c, key);
+        }
         obj_release(o);
         add_reply_ok(c);
         return;
@@ -115,6 +120,14 @@ static void restore_command(client *c) {
     if (ttl) db_set_expire(srv, c->db, key, ttl);
     restore_set_clock(srv, o, op.freq, op.idle);
     srv->dirty++;
+    /* A relative TTL replays as absolute (as Redis: ABSTTL appended). */
+    if (ttl && !op.absttl && propagate_active(srv)) {
+        sstr *argv = sk_malloc(sizeof(sstr) * (size_t)(c->argc + 1));
+        for (int i = 0; i < c->argc; i++)
+            argv[i] = i == 2 ? sstr_from_ll(ttl) : sstr_dup(c->argv[i]);
+        argv[c->argc] = sstr_from_cstr("ABSTTL");
+        propagate_rewrite(c, argv, c->argc + 1);
+    }
     add_reply_ok(c);
 }
 

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "scan.h"
 #include "server.h"
+#include "propagate.h"
 
 /* EXPIRE option flags. */
 enum { EXP_NX = 1 << 0, EXP_XX = 1 << 1, EXP_GT = 1 << 2, EXP_LT = 1 << 3 };
@@ -150,8 +151,11 @@ static void expire_generic(client *c, long long basetime, int in_seconds) {
         return;
     }
     if (when <= srv->mstime) {
+        propagate_rewrite_del(c, key);
         db_delete(srv, c->db, key); /* already in the past */
     } else {
+        /* Replicas and the AOF get an absolute time: replay must not move it. */
+        propagate_rewrite_pexpireat(c, key, when);
         db_set_expire(srv, c->db, key, when);
         db_signal_modified(srv, c->db, key);
     }

@@ -16,9 +16,13 @@
 #include "multi.h"
 #include "networking.h"
 #include "pubsub.h"
+#include "replication.h"
 #include "server.h"
 #include "tracking.h"
 #include "server_main.h"
+#include "child.h"
+#include "rdb.h"
+#include "aof.h"
 
 /* ----------------------------------------------------------------- INFO */
 
@@ -105,11 +109,9 @@ static void info_memory(server *srv, sbuf *o) {
 }
 
 static void info_persistence(server *srv, sbuf *o) {
-    sbuf_appendf(o,
-                 "# Persistence\r\nloading:0\r\nasync_loading:0\r\n"
-                 "rdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:0\r\n"
-                 "rdb_last_save_time:%lld\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n",
-                 srv->dirty, srv->start_ms / 1000);
+    sbuf_append_str(o, "# Persistence\r\n");
+    rdb_info(srv, o);
+    aof_info(srv, o);
 }
 
 static void info_stats(server *srv, sbuf *o) {
@@ -133,15 +135,12 @@ static void info_stats(server *srv, sbuf *o) {
         (unsigned long long)srv->stat_total_error_replies,
         (unsigned long long)srv->stat_client_qbuf_limit_disconnections,
         (unsigned long long)srv->stat_client_outbuf_limit_disconnections);
+    repl_info_stats(srv, o);
+    child_info_stats(srv, o);
 }
 
 static void info_replication(server *srv, sbuf *o) {
-    sbuf_appendf(o,
-                 "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:"
-                 "no-failover\r\nmaster_replid:%s\r\nmaster_replid2:"
-                 "0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\n"
-                 "second_repl_offset:-1\r\nrepl_backlog_active:0\r\n",
-                 srv->runid);
+    repl_info(srv, o);
 }
 
 static void info_cpu(sbuf *o) {
@@ -289,12 +288,26 @@ static void swapdb_command(client *c) {
 }
 
 static void shutdown_command(client *c) {
+    int save = 0, nosave = 0, force = 0;
     for (int i = 1; i < c->argc; i++) {
-        if (!arg_is(c, i, "nosave") && !arg_is(c, i, "save") && !arg_is(c, i, "now") &&
-            !arg_is(c, i, "force")) {
+        if (arg_is(c, i, "nosave"))
+            nosave = 1;
+        else if (arg_is(c, i, "save"))
+            save = 1;
+        else if (arg_is(c, i, "force"))
+            force = 1;
+        else if (!arg_is(c, i, "now")) {
             add_reply_syntax_error(c);
             return;
         }
+    }
+    if (save && nosave) {
+        add_reply_syntax_error(c);
+        return;
+    }
+    if (server_prepare_shutdown(c->srv, nosave ? -1 : save) < 0 && !force) {
+        add_reply_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
+        return;
     }
     /* Like Redis, no reply on success: the connection just closes. */
     server_request_shutdown(c->srv);

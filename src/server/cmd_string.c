@@ -14,6 +14,7 @@
 #include "../core/util.h"
 #include "config.h"
 #include "server.h"
+#include "propagate.h"
 
 #define DEFAULT_MAX_BULK (512LL * 1024 * 1024)
 #define LD_STR_MAX 5120 /* room for any finite long double in "%.17Lf" */
@@ -174,7 +175,16 @@ static void set_generic(client *c, int flags, int val_idx, int expire_idx, int i
     }
     db_set_key(c, c->db, c->argv[1], value_from_arg(c, val_idx), flags & OPT_KEEPTTL);
     c->srv->dirty++;
-    if (expire_idx) db_set_expire(c->srv, c->db, c->argv[1], when);
+    if (expire_idx) {
+        db_set_expire(c->srv, c->db, c->argv[1], when);
+        /* An absolute time, so replay does not move it (Redis: SET k v PXAT ms). */
+        if (propagate_active(c->srv))
+            propagate_rewrite(c,
+                              propagate_argv(5, sstr_from_cstr("SET"), sstr_dup(c->argv[1]),
+                                             sstr_dup(c->argv[val_idx]), sstr_from_cstr("PXAT"),
+                                             sstr_from_ll(when)),
+                              5);
+    }
     if (!(flags & OPT_GET)) {
         if (int_reply)
             add_reply_int(c, 1);
@@ -216,6 +226,7 @@ static void getdel_command(client *c) {
     if (check_type(c, o) < 0) return;
     add_reply_bulk_obj(c, o);
     db_delete(c->srv, c->db, c->argv[1]);
+    propagate_rewrite_del(c, c->argv[1]);
     c->srv->dirty++;
 }
 
@@ -234,13 +245,18 @@ static void getex_command(client *c) {
 
     server *srv = c->srv;
     if ((flags & (OPT_EXAT | OPT_PXAT)) && when <= srv->mstime) {
+        propagate_rewrite_del(c, c->argv[1]);
         db_delete(srv, c->db, c->argv[1]);
         srv->dirty++;
     } else if (expire_idx) {
+        propagate_rewrite_pexpireat(c, c->argv[1], when);
         db_set_expire(srv, c->db, c->argv[1], when);
         db_signal_modified(srv, c->db, c->argv[1]);
         srv->dirty++;
     } else if ((flags & OPT_PERSIST) && db_remove_expire(c->db, c->argv[1])) {
+        if (propagate_active(srv))
+            propagate_rewrite(c, propagate_argv(2, sstr_from_cstr("PERSIST"), sstr_dup(c->argv[1])),
+                              2);
         db_signal_modified(srv, c->db, c->argv[1]);
         srv->dirty++;
     }
@@ -366,6 +382,12 @@ static void incrbyfloat_command(client *c) {
     else
         db_add(c->srv, c->db, c->argv[1], n);
     c->srv->dirty++;
+    /* Float arithmetic may differ elsewhere: replay the result (Redis: SET KEEPTTL). */
+    if (propagate_active(c->srv))
+        propagate_rewrite(c,
+                          propagate_argv(4, sstr_from_cstr("SET"), sstr_dup(c->argv[1]),
+                                         sstr_new(buf, (size_t)len), sstr_from_cstr("KEEPTTL")),
+                          4);
     add_reply_bulk(c, buf, (size_t)len);
 }
 

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "multi.h"
 #include "pubsub.h"
+#include "replication.h"
 #include "server.h"
 #include "blocking.h"
 #include "t_bitops.h"
@@ -28,16 +29,19 @@
 #include "t_list.h"
 #include "t_set.h"
 #include "rdb_value.h"
+#include "rdb.h"
 #include "t_sort.h"
 #include "t_stream.h"
 #include "t_zset.h"
 #include "evict.h"
 #include "tracking.h"
+#include "propagate.h"
+#include "aof.h"
 
 static const command *family_tables[] = {
     cmds_string, cmds_keys, cmds_connection, cmds_server, cmds_pubsub, cmds_multi,
     cmds_set,    cmds_hash, cmds_list,       cmds_zset,   cmds_geo,    cmds_sort,
-    cmds_bitops, cmds_hll,  cmds_stream,     cmds_dump,
+    cmds_bitops, cmds_hll,  cmds_stream,     cmds_dump,   cmds_aof,    cmds_persist, cmds_repl,
 };
 
 #define ENTRY_OF(cmdp) ((command_entry *)((char *)(cmdp)-offsetof(command_entry, cmd)))
@@ -144,9 +148,12 @@ void command_call(client *c) {
     /* The clock read that gave the command its "now" (networking.c, before
      * dispatch) also starts its duration; commands run by EXEC read anew. */
     long long start = srv->call_depth ? server_ustime_now() : srv->ustime;
+    propagate_frame pframe;
+    propagate_call_begin(c, &pframe);
     srv->call_depth++;
     c->cmd->fn(c);
     srv->call_depth--;
+    propagate_call_end(c, &pframe);
     if (c->tracking && (c->cmd->flags & CMD_READONLY)) tracking_remember_keys(c);
     long long dur = server_ustime_now() - start;
     e->calls++;
@@ -238,6 +245,11 @@ void command_process(client *c) {
         reject(c, "NOAUTH Authentication required.");
         return;
     }
+    const char *refusal = repl_command_refusal(c);
+    if (refusal) {
+        reject(c, refusal);
+        return;
+    }
     if (evict_command_refused(c)) {
         if ((c->flags & CLIENT_MULTI) && !strcmp(cmd->name, "exec")) {
             /* As Redis's execCommandAbort: the transaction is discarded. */
@@ -247,6 +259,12 @@ void command_process(client *c) {
         } else {
             reject(c, EVICT_OOM_ERROR);
         }
+        return;
+    }
+    /* As Redis: after a failed BGSAVE, writes (and PING) are refused. */
+    if (rdb_writes_refused(srv) && !(c->flags & CLIENT_MASTER) &&
+        ((cmd->flags & CMD_WRITE) || !strcmp(cmd->name, "ping"))) {
+        reject(c, RDB_MISCONF_ERROR);
         return;
     }
     if ((c->flags & CLIENT_PUBSUB) && c->resp == 2 && !pubsub_command_allowed_in_context(cmd)) {

@@ -24,6 +24,7 @@
 #include "commands.h"
 #include "config.h"
 #include "evict.h"
+#include "aof.h"
 #include "server_main.h"
 
 typedef enum { T_BOOL, T_INT, T_LL, T_MEM, T_STR, T_ENUM, T_SPECIAL } dtype;
@@ -69,11 +70,16 @@ _Static_assert(offsetof(server_config, tls_allowed_names_count) ==
 
 static const enum_name yes_no_optional[] = {
     {"no", TLS_AUTH_NO}, {"yes", TLS_AUTH_YES}, {"optional", TLS_AUTH_OPTIONAL}, {NULL, 0}};
+static const enum_name appendfsync_modes[] = {{"always", AOF_FSYNC_ALWAYS},
+                                              {"everysec", AOF_FSYNC_EVERYSEC},
+                                              {"no", AOF_FSYNC_NO},
+                                              {NULL, 0}};
 static const enum_name loglevels[] = {{"debug", LOG_DEBUG},
                                       {"verbose", LOG_VERBOSE},
                                       {"notice", LOG_NOTICE},
                                       {"warning", LOG_WARNING},
                                       {NULL, 0}};
+static const enum_name diskless_load_modes[] = {{"disabled", 0}, {NULL, 0}};
 static const enum_name maxmemory_policies[] = {{"volatile-lru", MAXMEMORY_VOLATILE_LRU},
                                                {"volatile-lfu", MAXMEMORY_VOLATILE_LFU},
                                                {"volatile-random", MAXMEMORY_VOLATILE_RANDOM},
@@ -241,21 +247,54 @@ static void format_octal(const server_config *cfg, const directive *d, sbuf *out
     sbuf_appendf(out, "%o", cfg->unixsocketperm);
 }
 
-/* save: only "" (no snapshots) is accepted until persistence exists; a
- * save point that would silently never save is refused instead. */
+/* save: "<seconds> <changes> ..." pairs, or "" for none. CONFIG SET
+ * replaces the list; in config files and on the command line the `save`
+ * lines accumulate, the first one replacing the defaults, as Redis. */
 static int parse_save(server_config *cfg, const directive *d, sstr *argv, int argc,
                       const char **err) {
-    (void)cfg;
     (void)d;
-    if (argc == 1 && sstr_len(argv[0]) == 0) return 0;
-    *err = "RDB save points are not supported by this build of sealkv-server (use save \"\")";
-    return -1;
+    long long pts[CONFIG_MAX_SAVE_POINTS][2];
+    int words = 0;
+    for (int i = 0; i < argc; i++) {
+        char buf[512];
+        snprintf(buf, sizeof(buf), "%s", argv[i]);
+        for (char *sv = NULL, *tok = strtok_r(buf, " \t", &sv); tok;
+             tok = strtok_r(NULL, " \t", &sv)) {
+            long long v;
+            if (!util_str_to_ll(tok, strlen(tok), &v) || v < 0 || (words % 2 == 0 && v == 0)) {
+                *err = "Invalid save parameters";
+                return -1;
+            }
+            if (words / 2 >= CONFIG_MAX_SAVE_POINTS) {
+                *err = "Too many save points";
+                return -1;
+            }
+            pts[words / 2][words % 2] = v;
+            words++;
+        }
+    }
+    if (words % 2) {
+        *err = "Invalid save parameters";
+        return -1;
+    }
+    int n = words / 2;
+    int append = cfg->loading_file && cfg->save_seen_in_file && n > 0;
+    if (append && cfg->save_point_count + n > CONFIG_MAX_SAVE_POINTS) {
+        *err = "Too many save points";
+        return -1;
+    }
+    if (!append) cfg->save_point_count = 0;
+    memcpy(cfg->save_points[cfg->save_point_count], pts, sizeof(pts[0]) * (size_t)n);
+    cfg->save_point_count += n;
+    if (cfg->loading_file) cfg->save_seen_in_file = 1;
+    return 0;
 }
 
 static void format_save(const server_config *cfg, const directive *d, sbuf *out) {
-    (void)cfg;
     (void)d;
-    (void)out;
+    for (int i = 0; i < cfg->save_point_count; i++)
+        sbuf_appendf(out, "%s%lld %lld", i ? " " : "", cfg->save_points[i][0],
+                     cfg->save_points[i][1]);
 }
 
 static int parse_tls_protocols(server_config *cfg, const directive *d, sstr *argv, int argc,
@@ -283,19 +322,42 @@ static void format_str_field(const server_config *cfg, const directive *d, sbuf 
     if (s) sbuf_append_str(out, s);
 }
 
-static int parse_appendonly(server_config *cfg, const directive *d, sstr *argv, int argc,
-                            const char **err) {
-    (void)cfg;
+/* replicaof <host> <port> (also as one "host port" argument); "no one" or
+ * "" unsets it. */
+static int parse_replicaof(server_config *cfg, const directive *d, sstr *argv, int argc,
+                           const char **err) {
     (void)d;
-    if (argc == 1 && !strcasecmp(argv[0], "no")) return 0;
-    *err = "AOF persistence is not supported by this build of sealkv-server (use appendonly no)";
-    return -1;
-}
-
-static void format_no(const server_config *cfg, const directive *d, sbuf *out) {
-    (void)cfg;
-    (void)d;
-    sbuf_append_str(out, "no");
+    int n = argc;
+    sstr *words = argv;
+    sstr *split = NULL;
+    int rc = -1;
+    if (argc == 1) {
+        split = cfgfile_split_args(argv[0], sstr_len(argv[0]), &n);
+        words = split;
+    }
+    long long port;
+    if (words && n == 0) {
+        sk_free(cfg->replicaof);
+        cfg->replicaof = NULL;
+        rc = 0;
+    } else if (words && n == 2 && !strcasecmp(words[0], "no") && !strcasecmp(words[1], "one")) {
+        sk_free(cfg->replicaof);
+        cfg->replicaof = NULL;
+        rc = 0;
+    } else if (!words || n != 2 || sstr_len(words[0]) == 0) {
+        *err = "wrong number of arguments (replicaof <host> <port>)";
+    } else if (!util_str_to_ll(words[1], sstr_len(words[1]), &port) || port < 1 ||
+               port > 65535) {
+        *err = "Invalid master port";
+    } else {
+        sk_free(cfg->replicaof);
+        size_t cap = sstr_len(words[0]) + 8;
+        cfg->replicaof = sk_malloc(cap);
+        snprintf(cfg->replicaof, cap, "%s %lld", words[0], port);
+        rc = 0;
+    }
+    if (split) cfgfile_free_args(split, n);
+    return rc;
 }
 
 /* --------------------------------------------------------------- table */
@@ -332,8 +394,12 @@ static const directive directives[] = {
     S("logfile", logfile, D_IMMUTABLE, ""),
     S("dir", dir, 0, ""),
     S("dbfilename", dbfilename, 0, "dump.rdb"),
-    X("save", dir, 0, "", parse_save, format_save),
-    X("appendonly", dir, 0, "no", parse_appendonly, format_no),
+    X("save", save_points, 0, "3600 1 300 100 60 10000", parse_save, format_save),
+    B("rdbcompression", rdbcompression, 0, "yes"),
+    B("rdbchecksum", rdbchecksum, 0, "yes"),
+    B("stop-writes-on-bgsave-error", stop_writes_on_bgsave_error, 0, "yes"),
+    B("rdb-del-sync-files", rdb_del_sync_files, 0, "no"),
+    B("appendonly", appendonly, 0, "no"),
     E("loglevel", loglevel, 0, loglevels, "notice"),
     I("databases", databases, D_IMMUTABLE, 1, INT_MAX, "16"),
     I("hz", hz, 0, 1, 500, "10"),
@@ -374,6 +440,28 @@ static const directive directives[] = {
     I("tls-auto-reload-interval", tls_auto_reload_interval, 0, 0, 86400, "0"),
     I("tls-max-handshakes-per-loop", tls_max_handshakes_per_loop, D_LISTEN, 1, 100000, "64"),
     I("tls-handshake-timeout", tls_handshake_timeout, D_TLS, 100, 3600000, "10000"),
+    /* replication */
+    X("replicaof", replicaof, D_IMMUTABLE, "", parse_replicaof, format_str_field),
+    S("masterauth", masterauth, D_SECRET, ""),
+    S("masteruser", masteruser, 0, ""),
+    B("replica-read-only", replica_read_only, 0, "yes"),
+    B("replica-serve-stale-data", replica_serve_stale_data, 0, "yes"),
+    M("repl-backlog-size", repl_backlog_size, 0, 16 * 1024, LLONG_MAX, "1mb"),
+    I("repl-backlog-ttl", repl_backlog_ttl, 0, 0, INT_MAX, "3600"),
+    I("repl-timeout", repl_timeout, 0, 1, INT_MAX, "60"),
+    I("repl-ping-replica-period", repl_ping_replica_period, 0, 1, INT_MAX, "10"),
+    B("repl-diskless-sync", repl_diskless_sync, 0, "yes"),
+    I("repl-diskless-sync-delay", repl_diskless_sync_delay, 0, 0, INT_MAX, "5"),
+    I("repl-diskless-sync-max-replicas", repl_diskless_sync_max_replicas, 0, 0, INT_MAX, "0"),
+    E("repl-diskless-load", repl_diskless_load, 0, diskless_load_modes, "disabled"),
+    I("min-replicas-to-write", min_replicas_to_write, 0, 0, INT_MAX, "0"),
+    I("min-replicas-max-lag", min_replicas_max_lag, 0, 0, INT_MAX, "10"),
+    S("replica-announce-ip", replica_announce_ip, 0, ""),
+    I("replica-announce-port", replica_announce_port, 0, 0, 65535, "0"),
+    I("replica-priority", replica_priority, 0, 0, INT_MAX, "100"),
+    B("replica-announced", replica_announced, 0, "yes"),
+    B("repl-disable-tcp-nodelay", repl_disable_tcp_nodelay, 0, "no"),
+    S("tls-replication-peer-name", tls_replication_peer_name, 0, ""),
     /* encodings */
     L("hash-max-listpack-entries", hash_max_listpack_entries, 0, 0, LLONG_MAX, "512"),
     L("hash-max-listpack-value", hash_max_listpack_value, 0, 0, LLONG_MAX, "64"),
@@ -387,6 +475,14 @@ static const directive directives[] = {
     L("stream-node-max-bytes", stream_node_max_bytes, 0, 0, LLONG_MAX, "4096"),
     L("stream-node-max-entries", stream_node_max_entries, 0, 0, LLONG_MAX, "100"),
     M("hll-sparse-max-bytes", hll_sparse_max_bytes, 0, 0, LLONG_MAX, "3000"),
+    E("appendfsync", appendfsync, 0, appendfsync_modes, "everysec"),
+    S("appenddirname", appenddirname, D_IMMUTABLE, "appendonlydir"),
+    S("appendfilename", appendfilename, D_IMMUTABLE, "appendonly.aof"),
+    I("auto-aof-rewrite-percentage", auto_aof_rewrite_percentage, 0, 0, INT_MAX, "100"),
+    M("auto-aof-rewrite-min-size", auto_aof_rewrite_min_size, 0, 0, LLONG_MAX, "64mb"),
+    B("aof-load-truncated", aof_load_truncated, 0, "yes"),
+    B("aof-use-rdb-preamble", aof_use_rdb_preamble, 0, "yes"),
+    B("aof-timestamp-enabled", aof_timestamp_enabled, 0, "no"),
 };
 
 #define NDIRECTIVES (sizeof(directives) / sizeof(directives[0]))
@@ -399,6 +495,15 @@ static const struct {
     {"zset-max-ziplist-entries", "zset-max-listpack-entries"},
     {"zset-max-ziplist-value", "zset-max-listpack-value"},
     {"list-max-ziplist-size", "list-max-listpack-size"},
+    {"slaveof", "replicaof"},
+    {"slave-read-only", "replica-read-only"},
+    {"slave-serve-stale-data", "replica-serve-stale-data"},
+    {"repl-ping-slave-period", "repl-ping-replica-period"},
+    {"min-slaves-to-write", "min-replicas-to-write"},
+    {"min-slaves-max-lag", "min-replicas-max-lag"},
+    {"slave-announce-ip", "replica-announce-ip"},
+    {"slave-announce-port", "replica-announce-port"},
+    {"slave-priority", "replica-priority"},
 };
 
 static const directive *find_directive(const char *name) {
@@ -592,7 +697,9 @@ int config_load_string(server_config *cfg, const char *text, size_t len, const c
         snprintf(err, errlen, "%s: %s", origin, perr);
         return SK_ECONFIG;
     }
+    cfg->loading_file = 1;
     int rc = load_doc(cfg, &doc, origin, 0, err, errlen);
+    cfg->loading_file = 0;
     cfgfile_doc_free(&doc);
     return rc;
 }
@@ -630,7 +737,9 @@ int config_load(server_config *cfg, const char *path, int argc, char **argv, cha
             snprintf(err, errlen, "%s: %s", path, perr);
             return SK_ECONFIG;
         }
+        cfg->loading_file = 1;
         int rc = load_doc(cfg, &doc, path, 0, err, errlen);
+        cfg->loading_file = 0;
         cfgfile_doc_free(&doc);
         if (rc < 0) return rc;
         char abs[PATH_MAX];
@@ -698,6 +807,24 @@ int config_tls_wanted(const server_config *cfg) {
     return cfg->tls_port != 0 || cfg->tls_replication || cfg->tls_cluster;
 }
 
+/* ------------------------------------------------------------------ dir */
+
+/* As Redis: the process works in `dir`, so relative dbfilename (and
+ * appendfilename) resolve there; dir is kept as the absolute path. */
+int config_apply_dir(server_config *cfg, char *err, size_t errlen) {
+    if (!cfg->dir) return 0;
+    if (chdir(cfg->dir) < 0) {
+        snprintf(err, errlen, "Can't chdir to '%s': %s", cfg->dir, strerror(errno));
+        return -1;
+    }
+    char abs[PATH_MAX];
+    if (getcwd(abs, sizeof(abs))) {
+        sk_free(cfg->dir);
+        cfg->dir = sk_strdup(abs);
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------- CONFIG GET */
 
 static void config_get(client *c) {
@@ -745,7 +872,11 @@ static int apply_changes(server *srv, set_item *items, int n, char *errstr, size
         if (items[i].d->flags & D_TLS) tls = 1;
         if (items[i].d->flags & D_LISTEN) listen = 1;
         if (!strcmp(items[i].d->name, "loglevel")) log_set_level(srv->cfg->loglevel);
+        if (!strcmp(items[i].d->name, "dir") && config_apply_dir(srv->cfg, errstr, errlen) < 0)
+            return -1;
         if (!strncmp(items[i].d->name, "maxmemory", 9)) obj_apply_config(srv);
+        if (!strcmp(items[i].d->name, "appendonly") && aof_apply_config(srv, errstr, errlen) < 0)
+            return -1;
         /* As Redis: a lower limit evicts now, not at the next command. */
         if (!strcmp(items[i].d->name, "maxmemory") && srv->dbs) evict_perform(srv);
     }
@@ -857,8 +988,8 @@ static void directive_line(const server_config *cfg, const directive *d, sbuf *o
     format_value(cfg, d, &val);
     sbuf_append_str(out, d->name);
     sbuf_append_char(out, ' ');
-    int multi_word =
-        d->parse == parse_list || d->parse == parse_obuf || d->parse == parse_tls_protocols;
+    int multi_word = d->parse == parse_list || d->parse == parse_obuf ||
+                     d->parse == parse_tls_protocols || d->parse == parse_save;
     if (multi_word && val.len)
         sbuf_append(out, val.data, val.len);
     else

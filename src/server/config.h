@@ -56,6 +56,19 @@ struct server_config {
     int tls_auto_reload_interval;
     int tls_max_handshakes_per_loop;
     int tls_handshake_timeout; /* ms */
+    /* replication (replication.c) */
+    char *replicaof; /* "host port", NULL when unset */
+    char *masterauth, *masteruser;
+    int replica_read_only, replica_serve_stale_data;
+    long long repl_backlog_size;
+    int repl_backlog_ttl, repl_timeout, repl_ping_replica_period;
+    int repl_diskless_sync, repl_diskless_sync_delay, repl_diskless_sync_max_replicas;
+    int repl_diskless_load;
+    int min_replicas_to_write, min_replicas_max_lag;
+    char *replica_announce_ip;
+    int replica_announce_port, replica_priority, replica_announced;
+    int repl_disable_tcp_nodelay;
+    char *tls_replication_peer_name;
     /* encodings (thresholds used by the data-model families) */
     long long hash_max_listpack_entries, hash_max_listpack_value;
     long long set_max_intset_entries, set_max_listpack_entries, set_max_listpack_value;
@@ -64,6 +77,20 @@ struct server_config {
     long long stream_node_max_bytes, stream_node_max_entries;
     long long hll_sparse_max_bytes; /* sparse HLL promoted to dense past this size */
     /* replication and persistence placeholders live in their own modules */
+    /* RDB (rdb.c, cmd_persist.c) */
+#define CONFIG_MAX_SAVE_POINTS 32
+    long long save_points[CONFIG_MAX_SAVE_POINTS][2]; /* seconds, changes */
+    int save_point_count;
+    int loading_file;      /* set while a file or the command line is read */
+    int save_seen_in_file; /* later `save` lines there add to the first */
+    int rdbcompression, rdbchecksum, stop_writes_on_bgsave_error, rdb_del_sync_files;
+    /* append-only file (aof.c) */
+    int appendonly;
+    int appendfsync; /* AOF_FSYNC_* (aof.h) */
+    char *appenddirname, *appendfilename;
+    int auto_aof_rewrite_percentage;
+    long long auto_aof_rewrite_min_size;
+    int aof_load_truncated, aof_use_rdb_preamble, aof_timestamp_enabled;
 };
 
 enum maxmemory_policy {
@@ -96,6 +123,10 @@ int config_rewrite(server *srv, char *err, size_t errlen);
 
 /* Applies the TLS part of cfg to srv (builds a new context, swaps it). */
 int config_apply_tls(server *srv, char *err, size_t errlen);
+
+/* chdir to cfg->dir (when set) and store it as an absolute path. 0, or -1
+ * with the reason in err. */
+int config_apply_dir(server_config *cfg, char *err, size_t errlen);
 
 /* CONFIG GET/SET/REWRITE/RESETSTAT handlers. */
 void config_command(client *c);

@@ -21,8 +21,10 @@
 #include "blocking.h"
 #include "config.h"
 #include "multi.h"
+#include "replication.h"
 #include "server.h"
 #include "tracking.h"
+#include "propagate.h"
 
 /* Active expiry tuning (Redis 7.0 expire.c, at active-expire-effort 1). */
 #define EXPIRE_KEYS_PER_LOOP 20
@@ -119,13 +121,26 @@ static int delete_key(server *srv, sdb *db, const sstr key) {
 }
 
 static void delete_expired(server *srv, sdb *db, const sstr key) {
+    /* Replicas and the AOF replay a DEL instead of their own clock. */
+    if (dict_find(db->keys, key)) propagate_deleted_key(srv, db->id, key);
     if (delete_key(srv, db, key)) srv->stat_expiredkeys++;
 }
 
-int db_expire_if_needed(server *srv, sdb *db, const sstr key) {
+/* On a replica an expired key is gone for its clients but stays until the
+ * master's DEL (a write on a writable replica, force, deletes it); the
+ * master's own commands still see it (Redis 7.0's expireIfNeeded). */
+static int expire_if_needed(server *srv, sdb *db, const sstr key, int force) {
     if (!db_key_is_expired(srv, db, key)) return 0;
+    if (repl_is_replica(srv)) {
+        if (repl_running_master_command(srv)) return 0;
+        if (!force) return 1;
+    }
     delete_expired(srv, db, key);
     return 1;
+}
+
+int db_expire_if_needed(server *srv, sdb *db, const sstr key) {
+    return expire_if_needed(srv, db, key, 0);
 }
 
 /* --------------------------------------------------------------- lookups */
@@ -138,7 +153,7 @@ sobj *db_lookup(server *srv, sdb *db, const sstr key, int flags) {
     sobj *val = NULL;
     if (de) {
         val = de->v.val;
-        if (db_expire_if_needed(srv, db, key)) val = NULL;
+        if (expire_if_needed(srv, db, key, flags & DB_LOOKUP_WRITE)) val = NULL;
     }
     int count = !(flags & (DB_LOOKUP_NOSTATS | DB_LOOKUP_WRITE));
     if (val) {

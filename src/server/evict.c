@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../core/mem.h"
+#include "propagate.h"
 #include "config.h"
 #include "evict.h"
 #include "server.h"
@@ -165,6 +166,7 @@ int evict_perform(server *srv) {
             result = EVICT_FAIL;
             break;
         }
+        propagate_deleted_key(srv, dbid, key);
         if (db_delete(srv, &srv->dbs[dbid], key)) srv->stat_evictedkeys++;
         sstr_free(key);
         /* Bounded: a large overshoot is worked off across commands. */

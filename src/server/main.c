@@ -77,8 +77,8 @@ int main(int argc, char **argv) {
         config_free(cfg);
         return 1;
     }
-    if (cfg->dir && chdir(cfg->dir) < 0) {
-        fprintf(stderr, "Can't chdir to '%s'\n", cfg->dir);
+    if (config_apply_dir(cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "%s\n", err);
         config_free(cfg);
         return 1;
     }
@@ -103,6 +103,13 @@ int main(int argc, char **argv) {
         log_warning("Failed starting the server: %s", err);
         fprintf(stderr, "Failed starting the server: %s\n", err);
         config_free(cfg);
+        log_close();
+        return 1;
+    }
+    if (server_load_data(srv, err, sizeof(err)) < 0) {
+        log_warning("Fatal error loading the DB: %s. Exiting.", err);
+        fprintf(stderr, "Fatal error loading the DB: %s. Exiting.\n", err);
+        server_destroy(srv);
         log_close();
         return 1;
     }

@@ -21,7 +21,9 @@
 #include "multi.h"
 #include "blocking.h"
 #include "networking.h"
+#include "aof.h"
 #include "pubsub.h"
+#include "replication.h"
 #include "server.h"
 #include "tracking.h"
 
@@ -130,6 +132,7 @@ void client_free(client *c) {
     pubsub_client_free(c);
     multi_client_free(c);
     tracking_client_free(c);
+    repl_client_free(c);
     pending_remove(c);
     if (c->conn) {
         unlink_client(srv, c);
@@ -284,6 +287,9 @@ static void check_output_limits(client *c) {
 static sbuf *reply_target(client *c) {
     if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)) return NULL;
     if (c->conn == NULL && !(c->flags & CLIENT_FAKE)) return NULL;
+    /* Replication writes to replicas and masters itself (replication.c):
+     * a master gets no replies, a replica only its stream. */
+    if (c->flags & (CLIENT_REPLICA | CLIENT_MASTER)) return NULL;
     if (c->conn) pending_add(c);
     return &c->reply;
 }
@@ -498,6 +504,7 @@ int arg_is(const client *c, int i, const char *lit) {
 /* Sends what the socket takes. Returns -1 if the client was freed. */
 static int write_to_client(client *c) {
     size_t total = 0;
+    aof_flush_before_reply(c->srv); /* appendfsync always: fsynced before acknowledged */
     while (client_has_pending_output(c) && total < MAX_WRITE_PER_EVENT) {
         /* Bounded per call too: TLS writes every record it can in one
          * call, so an unbounded call would send a whole 256 KiB pipeline
@@ -554,6 +561,7 @@ int networking_flush_pending(server *srv) {
             continue;
         }
         if (!c->conn || conn_get_state(c->conn) != CONN_STATE_CONNECTED) continue;
+        if (c->flags & (CLIENT_REPLICA | CLIENT_MASTER)) continue; /* replication.c writes */
         /* A write handler is already installed: it will continue there. */
         if (c->flags & CLIENT_WRITE_HANDLER) continue;
         write_to_client(c);

@@ -18,6 +18,7 @@
 #include "multi.h"
 #include "networking.h"
 #include "pubsub.h"
+#include "replication.h"
 #include "server.h"
 #include "server_main.h"
 #include "blocking.h"
@@ -28,6 +29,10 @@
 #include "t_zset.h"
 #include "evict.h"
 #include "tracking.h"
+#include "child.h"
+#include "rdb.h"
+#include "propagate.h"
+#include "aof.h"
 
 /* Set by the signal handler, read by the cron: the only cross-context state. */
 static volatile sig_atomic_t shutdown_signal;
@@ -64,6 +69,21 @@ void server_reset_stats(server *srv) {
 
 void server_request_shutdown(server *srv) {
     srv->shutdown_asap = 1;
+}
+
+int server_prepare_shutdown(server *srv, int save) {
+    child_kill(srv);
+    aof_shutdown(srv);
+    return rdb_shutdown_save(srv, save);
+}
+
+/* What to load at start; one place so that the AOF can come first. */
+int server_load_data(server *srv, char *err, size_t errlen) {
+    /* As Redis: with appendonly yes the AOF is the data, the RDB file is ignored. */
+    if (srv->cfg->appendonly) return aof_load_at_start(srv, err, errlen);
+    int rc = rdb_load_at_start(srv, err, errlen);
+    if (rc == 0) rc = aof_load_at_start(srv, err, errlen); /* only reads its manifest */
+    return rc;
 }
 
 /* ------------------------------------------------------------ listeners */
@@ -174,7 +194,8 @@ static void databases_cron(server *srv) {
     /* A quarter of the CPU at most goes to expiry, as Redis's slow cycle. */
     long long budget_us = 1000000LL * 25 / srv->cfg->hz / 100;
     budget_us += budget_us * (srv->cfg->active_expire_effort - 1) / 4;
-    db_active_expire_cycle(srv, budget_us);
+    /* A replica's keys expire by its master's DELs only. */
+    if (!repl_is_replica(srv)) db_active_expire_cycle(srv, budget_us);
     for (int i = 0; i < srv->dbnum; i++) {
         sdb *db = &srv->dbs[i];
         if (dict_is_rehashing(db->keys))
@@ -196,14 +217,18 @@ static int64_t server_cron(ev_loop *loop, int64_t id, void *data) {
     if (shutdown_signal) {
         log_warning("Received %s scheduling shutdown...",
                     shutdown_signal == SIGINT ? "SIGINT" : "SIGTERM");
-        srv->shutdown_asap = 1;
         shutdown_signal = 0;
+        /* As Redis: a failed final save keeps the server running. */
+        if (server_prepare_shutdown(srv, 0) == 0) srv->shutdown_asap = 1;
     }
     if (srv->shutdown_asap) {
         ev_stop(loop);
         return EV_TIMER_STOP;
     }
     sample_ops(srv);
+    child_reap(srv);
+    rdb_cron(srv);
+    aof_cron(srv);
     databases_cron(srv);
     evict_cron(srv);
     blocking_check_timeouts(srv);
@@ -224,6 +249,9 @@ static void before_sleep(ev_loop *loop, void *data) {
     blocking_handle_ready_keys(srv);
     blocking_process_unblocked(srv);
     tracking_before_sleep(srv);
+    /* The AOF first: no reply may acknowledge a write it does not hold yet. */
+    aof_before_sleep(srv);
+    repl_before_sleep(srv);
     networking_flush_pending(srv);
 }
 
@@ -294,9 +322,12 @@ server *server_create(server_config *cfg, char *err, size_t errlen) {
     obj_apply_config(srv);
     db_init_all(srv, cfg->databases);
     commands_init(srv);
+    propagate_init(srv);
     blocking_init(srv);
     pubsub_init(srv);
     tracking_init(srv);
+    repl_init(srv);
+    rdb_init(srv);
     if (config_tls_wanted(cfg) && config_apply_tls(srv, err, errlen) < 0) goto fail;
     if (server_listen(srv, err, errlen) < 0) goto fail;
     server_tls_timer_update(srv);
@@ -316,6 +347,8 @@ void server_run(server *srv) {
 
 void server_destroy(server *srv) {
     if (!srv) return;
+    child_free(srv);
+    rdb_free(srv);
     while (srv->clients) {
         client *c = srv->clients;
         srv->current_client = NULL;
@@ -334,9 +367,12 @@ void server_destroy(server *srv) {
         if (srv->pubsub_channels) pubsub_free(srv);
         commands_free(srv);
     }
+    repl_free(srv);
     blocking_free(srv);
     tracking_free(srv);
     evict_free(srv);
+    aof_free(srv);
+    propagate_free(srv);
     db_free_all(srv);
     if (srv->loop) ev_destroy(srv->loop);
     config_free(srv->cfg);

@@ -226,6 +226,7 @@ struct client {
 
     struct client *prev, *next;                 /* all clients list (server) */
     struct client *pending_prev, *pending_next; /* clients with output to flush */
+    struct repl_client *repl;                   /* owned by replication.c; NULL if none */
 };
 
 /* Replies. Exactly one per command; after CLIENT_CLOSE_AFTER_REPLY they are
@@ -374,6 +375,13 @@ struct server {
     int shutdown_asap;
     char runid[41];
     char *executable, *config_file; /* owned, absolute */
+    struct repl_state *repl;        /* owned by replication.c */
+    /* persistence */
+    struct child_state *child;  /* owned by child.c: the forked child, fork stats */
+    struct rdb_state *rdb;      /* owned by rdb.c: save points, last save status */
+    int loading;                /* 1 while a data file is being loaded */
+    struct propagate_ctx *prop; /* owned by propagate.c: queued commands, sinks */
+    struct aof_state *aof;      /* owned by aof.c, NULL until aof_init */
 };
 
 /* Time as Redis uses it: cached wall clock refreshed each loop iteration

@@ -18,5 +18,12 @@ void server_destroy(server *srv);
 void server_reset_stats(server *srv);
 /* Requests a clean shutdown from a command (SHUTDOWN) or a signal. */
 void server_request_shutdown(server *srv);
+/* Before exiting: stops a running child, then saves when save points exist
+ * (save > 0: always, save < 0: never). 0, or < 0 when the save failed (the
+ * server should keep running, as Redis). */
+int server_prepare_shutdown(server *srv, int save);
+/* Loads the data files at start (RDB). 0 (also with no file), or < 0 with
+ * the reason in err: the server must not start. */
+int server_load_data(server *srv, char *err, size_t errlen);
 
 #endif

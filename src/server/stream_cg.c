@@ -10,6 +10,7 @@
 #include "../core/mem.h"
 #include "blocking.h"
 #include "stream_cmd.h"
+#include "propagate.h"
 
 static void reply_nogroup_key(client *c) {
     add_reply_errorf(c, "NOGROUP No such key '%s' or consumer group '%s'", c->argv[1], c->argv[2]);
@@ -425,6 +426,7 @@ static int claim_one(client *c, stream *s, stream_cg *cg, const stream_id *id, c
     if (!scmd_entry_exists(s, id)) {
         if (nk) {
             drop_pending(cg, id);
+            scmd_propagate_claim(c, c->argv[1], cg, c->argv[3], id, NULL);
             c->srv->dirty++;
         }
         return 0;
@@ -446,6 +448,7 @@ static int claim_one(client *c, stream *s, stream_cg *cg, const stream_id *id, c
         scmd_reply_id(c, id);
     else if (!scmd_reply_one(c, s, id))
         add_reply_null(c);
+    scmd_propagate_claim(c, c->argv[1], cg, c->argv[3], id, nk);
     c->srv->dirty++;
     return 1;
 }
@@ -472,8 +475,11 @@ void xclaim_command(client *c) {
     int nids = j - 5;
     long long now = server_mstime(c->srv);
     if (parse_claim_options(c, j, &a, now) < 0) goto cleanup;
+    /* Replayed as the canonical XCLAIM / XGROUP SETID commands (as Redis). */
+    propagate_prevent(c);
     if (stream_id_cmp(&a.last_id, &cg->last_id) > 0) {
         cg->last_id = a.last_id;
+        scmd_propagate_setid(c, c->argv[1], cg);
         c->srv->dirty++;
     }
     if (a.deliverytime == -1 || a.deliverytime < 0 || a.deliverytime > now) a.deliverytime = now;
@@ -535,6 +541,7 @@ static stream_id autoclaim_scan(client *c, stream *s, stream_cg *cg, const autoc
         stream_nack *nk = cg->pel.e[i].val;
         if (!scmd_entry_exists(s, &id)) {
             drop_pending(cg, &id);
+            scmd_propagate_claim(c, c->argv[1], cg, c->argv[3], &id, NULL);
             stream_idmap_insert(deleted, &id, NULL);
             c->srv->dirty++;
             count--;
@@ -545,6 +552,7 @@ static stream_id autoclaim_scan(client *c, stream *s, stream_cg *cg, const autoc
         move_nack(nk, claimer(c, cg, &cons, now), &id);
         nk->delivery_time = now;
         if (!a->justid) nk->delivery_count++;
+        scmd_propagate_claim(c, c->argv[1], cg, c->argv[3], &id, nk);
         stream_idmap_insert(claimed, &id, NULL);
         count--;
         c->srv->dirty++;
@@ -565,6 +573,7 @@ void xautoclaim_command(client *c) {
         return;
     }
     stream_idmap claimed = {0}, deleted = {0};
+    propagate_prevent(c); /* replayed as XCLAIM commands (as Redis) */
     stream_id cursor = autoclaim_scan(c, s, cg, &a, &claimed, &deleted);
     add_reply_array(c, 3);
     scmd_reply_id(c, &cursor);

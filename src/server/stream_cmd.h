@@ -23,10 +23,21 @@ void scmd_reply_entry(client *c, stream_iter *it);
 int scmd_reply_one(client *c, stream *s, const stream_id *id);
 int scmd_entry_exists(stream *s, const stream_id *id);
 /* Replies the entries of [start, end] (count 0: all) as an array; with a
- * group, delivers them as XREADGROUP ">" does (PEL unless noack). */
+ * group, delivers them as XREADGROUP ">" does (PEL unless noack) and, with
+ * key (the stream's key, else NULL), propagates the deliveries. */
 long long scmd_reply_range(client *c, stream *s, const stream_id *start, const stream_id *end,
                            long long count, int rev, stream_cg *cg, stream_consumer *consumer,
-                           int noack);
+                           int noack, const sstr key);
+/* Group reads replay through these instead of the command (as Redis): the
+ * PEL entry id belongs to consumer with nk's time and count (nk NULL: the
+ * entry went, drop it) as "XCLAIM key group consumer 0 id TIME t RETRYCOUNT n
+ * FORCE JUSTID LASTID group-last-id"; the group's position as "XGROUP SETID
+ * key group id ENTRIESREAD n"; a new consumer as XGROUP CREATECONSUMER.
+ * key is the stream's key in c->db. No-ops without propagation sinks. */
+void scmd_propagate_claim(client *c, const sstr key, const stream_cg *cg, const sstr consumer,
+                          const stream_id *id, const stream_nack *nk);
+void scmd_propagate_setid(client *c, const sstr key, const stream_cg *cg);
+void scmd_propagate_consumer(client *c, const sstr key, const stream_cg *cg, const sstr consumer);
 void scmd_last_valid_id(const stream *s, stream_id *out);
 
 /* Command handlers living in stream_read.c and stream_cg.c. */

@@ -8,6 +8,7 @@
 #include "../core/mem.h"
 #include "blocking.h"
 #include "stream_cmd.h"
+#include "propagate.h"
 
 /* What a blocked reader waits for; owned by the blocking module. */
 typedef struct stream_wait {
@@ -54,13 +55,16 @@ static int serve_group(client *c, stream *s, const sstr key, stream_wait *w) {
     if (s->length == 0 || stream_id_cmp(&top, &cg->last_id) <= 0) return 0;
     long long now = server_mstime(c->srv);
     stream_consumer *cons = stream_consumer_lookup(cg, w->consumer, sstr_len(w->consumer));
-    if (!cons) cons = stream_consumer_create(cg, w->consumer, sstr_len(w->consumer), now);
+    if (!cons) {
+        cons = stream_consumer_create(cg, w->consumer, sstr_len(w->consumer), now);
+        scmd_propagate_consumer(c, key, cg, cons->name);
+    }
     cons->seen_time = now;
     stream_id start = cg->last_id;
     stream_id_incr(&start);
     add_reply_array(c, 1);
     reply_key_header(c, key);
-    scmd_reply_range(c, s, &start, NULL, w->count, 0, cg, cons, w->noack);
+    scmd_reply_range(c, s, &start, NULL, w->count, 0, cg, cons, w->noack, key);
     c->srv->dirty++;
     return 1;
 }
@@ -82,7 +86,7 @@ static int stream_serve(client *c, const sstr key, void *priv) {
     stream_id_incr(&start);
     add_reply_array(c, 1);
     reply_key_header(c, key);
-    scmd_reply_range(c, s, &start, NULL, w->count, 0, NULL, NULL, 0);
+    scmd_reply_range(c, s, &start, NULL, w->count, 0, NULL, NULL, 0, NULL);
     return 1;
 }
 
@@ -207,8 +211,8 @@ static int resolve_key(client *c, const read_args *a, int k, read_key *rk) {
 /* ----------------------------------------------------------- serving */
 
 /* Entries still pending for consumer from after id (XREADGROUP history). */
-static void reply_consumer_history(client *c, stream *s, stream_consumer *cons,
-                                   const stream_id *after, long long count) {
+static void reply_consumer_history(client *c, stream *s, const sstr key, stream_cg *cg,
+                                   stream_consumer *cons, const stream_id *after, long long count) {
     stream_id start = *after;
     stream_id_incr(&start);
     size_t i = stream_idmap_lower_bound(&cons->pel, &start);
@@ -225,6 +229,7 @@ static void reply_consumer_history(client *c, stream *s, stream_consumer *cons,
         stream_nack *nk = cons->pel.e[i].val;
         nk->delivery_time = now;
         nk->delivery_count++;
+        scmd_propagate_claim(c, key, cg, cons->name, &id, nk);
     }
     set_deferred_array_len(c, h, n);
 }
@@ -245,11 +250,12 @@ static int can_serve(const read_args *a, read_key *rk) {
     return stream_id_cmp(&top, &rk->id) > 0;
 }
 
-static stream_consumer *touch_consumer(client *c, stream_cg *cg, const sstr name) {
+static stream_consumer *touch_consumer(client *c, const sstr key, stream_cg *cg, const sstr name) {
     long long now = server_mstime(c->srv);
     stream_consumer *cons = stream_consumer_lookup(cg, name, sstr_len(name));
     if (!cons) {
         cons = stream_consumer_create(cg, name, sstr_len(name), now);
+        scmd_propagate_consumer(c, key, cg, cons->name);
         c->srv->dirty++;
     }
     cons->seen_time = now;
@@ -261,17 +267,19 @@ static void serve_key(client *c, const read_args *a, int k, read_key *rk) {
     if (!a->group_arg) {
         stream_id start = rk->id;
         stream_id_incr(&start);
-        scmd_reply_range(c, rk->s, &start, NULL, a->count, 0, NULL, NULL, 0);
+        scmd_reply_range(c, rk->s, &start, NULL, a->count, 0, NULL, NULL, 0, NULL);
         return;
     }
     stream_consumer *cons = stream_consumer_lookup(rk->cg, c->argv[a->group_arg + 1],
                                                    sstr_len(c->argv[a->group_arg + 1]));
     if (!rk->newonly) {
-        reply_consumer_history(c, rk->s, cons, &rk->id, a->count);
+        reply_consumer_history(c, rk->s, c->argv[a->streams_arg + k], rk->cg, cons, &rk->id,
+                               a->count);
     } else {
         stream_id start = rk->id;
         stream_id_incr(&start);
-        scmd_reply_range(c, rk->s, &start, NULL, a->count, 0, rk->cg, cons, a->noack);
+        scmd_reply_range(c, rk->s, &start, NULL, a->count, 0, rk->cg, cons, a->noack,
+                         c->argv[a->streams_arg + k]);
     }
     c->srv->dirty++;
 }
@@ -307,10 +315,13 @@ static void read_generic(client *c, int xreadgroup) {
     for (int k = 0; k < a.nstreams; k++) {
         if (!can_serve(&a, &rks[k])) continue;
         /* As Redis 7.0: a consumer is created only when served. */
-        if (a.group_arg) touch_consumer(c, rks[k].cg, c->argv[a.group_arg + 1]);
+        if (a.group_arg)
+            touch_consumer(c, c->argv[a.streams_arg + k], rks[k].cg, c->argv[a.group_arg + 1]);
         if (served++ == 0) h = add_reply_deferred_len(c);
         serve_key(c, &a, k, &rks[k]);
     }
+    /* A group read replays as the XCLAIM / XGROUP commands it queued. */
+    if (a.group_arg) propagate_prevent(c);
     if (served) {
         set_deferred_array_len(c, h, served);
     } else if (a.block_ms >= 0 && !(c->flags & (CLIENT_MULTI | CLIENT_FAKE))) {

@@ -20,6 +20,7 @@
 #include "server.h"
 #include "scan.h"
 #include "t_hash.h"
+#include "propagate.h"
 
 #define DEFAULT_MAX_ENTRIES 128
 #define DEFAULT_MAX_VALUE 64
@@ -559,6 +560,12 @@ static void hincrbyfloat_command(client *c) {
     hash_set(c->srv, o, c->argv[2], buf, (size_t)len);
     db_signal_modified(c->srv, c->db, c->argv[1]);
     c->srv->dirty++;
+    /* Float arithmetic may differ elsewhere: replay the result (as Redis). */
+    if (propagate_active(c->srv))
+        propagate_rewrite(c,
+                          propagate_argv(4, sstr_from_cstr("HSET"), sstr_dup(c->argv[1]),
+                                         sstr_dup(c->argv[2]), sstr_new(buf, (size_t)len)),
+                          4);
     add_reply_bulk(c, buf, (size_t)len);
 }
 

@@ -7,6 +7,7 @@
  * key as ready so clients blocked on it are served after the command.
  */
 #include "t_list.h"
+#include "propagate.h"
 
 #include <limits.h>
 #include <string.h>
@@ -131,6 +132,15 @@ static void pop_with_key_reply(client *c, const sstr key, sobj *o, int where, lo
     }
     elements_removed(c, key, o);
     c->srv->dirty++;
+    /* Blocking and multi-key pops replay as the plain pop they did (as Redis). */
+    if (propagate_active(c->srv)) {
+        sstr argv[3] = {sstr_from_cstr(where == HEAD ? "LPOP" : "RPOP"), key,
+                        count >= 0 ? sstr_from_ll(count) : NULL};
+        propagate_also(c, c->db->id, argv, count >= 0 ? 3 : 2);
+        sstr_free(argv[0]);
+        sstr_free(argv[2]);
+        propagate_prevent(c);
+    }
 }
 
 /* Moves one element from src (non-empty, under srckey) to the list dst
@@ -146,6 +156,17 @@ static void move_one(client *c, sobj *src, const sstr srckey, sobj *dst, const s
     sk_free(v);
     elements_removed(c, srckey, src);
     c->srv->dirty++;
+    /* BLMOVE/BRPOPLPUSH, now or when served later, replay as LMOVE. */
+    if (propagate_active(c->srv)) {
+        sstr argv[5] = {sstr_from_cstr("LMOVE"), srckey, dstkey,
+                        sstr_from_cstr(from == HEAD ? "LEFT" : "RIGHT"),
+                        sstr_from_cstr(to == HEAD ? "LEFT" : "RIGHT")};
+        propagate_also(c, c->db->id, argv, 5);
+        sstr_free(argv[0]);
+        sstr_free(argv[3]);
+        sstr_free(argv[4]);
+        propagate_prevent(c);
+    }
 }
 
 /* --------------------------------------------------------------- push */

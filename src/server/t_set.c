@@ -12,6 +12,7 @@
  */
 #include "scan.h"
 #include "t_set.h"
+#include "propagate.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -378,9 +379,40 @@ static void scard_command(client *c) {
 
 /* ----------------------------------------------------------------- SPOP */
 
+/* SPOP picks at random: replicas and the AOF get SREM of what was popped,
+ * in commands of at most SPOP_PROPAGATE_BATCH members (as Redis). */
+#define SPOP_PROPAGATE_BATCH 1024
+
+typedef struct srem_batch {
+    sstr *argv; /* owned: "SREM", key, members */
+    int argc;
+} srem_batch;
+
+static void srem_flush(client *c, srem_batch *b) {
+    if (b->argc > 2) propagate_also(c, c->db->id, b->argv, b->argc);
+    for (int i = 0; i < b->argc; i++)
+        sstr_free(b->argv[i]);
+    sk_free(b->argv);
+    b->argv = NULL;
+    b->argc = 0;
+}
+
+static void srem_add(client *c, srem_batch *b, const sstr s, int64_t ll) {
+    if (!propagate_active(c->srv)) return;
+    if (!b->argv) {
+        b->argv = sk_malloc(sizeof(sstr) * (SPOP_PROPAGATE_BATCH + 2));
+        b->argv[0] = sstr_from_cstr("SREM");
+        b->argv[1] = sstr_dup(c->argv[1]);
+        b->argc = 2;
+    }
+    b->argv[b->argc++] = member_dup(s, ll);
+    if (b->argc == SPOP_PROPAGATE_BATCH + 2) srem_flush(c, b);
+}
+
 /* count >= size: everything goes to the client and the key goes away. */
 static void spop_all(client *c, sobj *set) {
     reply_all_members(c, set, 1);
+    propagate_rewrite_del(c, c->argv[1]);
     db_delete(c->srv, c->db, c->argv[1]);
     c->srv->dirty++;
 }
@@ -388,17 +420,21 @@ static void spop_all(client *c, sobj *set) {
 /* Few members popped compared to those left: pop them one at a time. */
 static void spop_one_by_one(client *c, sobj *set, unsigned long long count) {
     reply_set_len(c, (long long)count);
+    srem_batch b = {NULL, 0};
     while (count--) {
         sstr s;
         int64_t ll;
         set_random(set, &s, &ll);
         reply_member(c, s, ll); /* before the removal frees s */
+        srem_add(c, &b, s, ll);
         if (s) {
             set_remove(set, s);
         } else {
             set->ptr = intset_remove(set->ptr, ll, NULL);
         }
     }
+    srem_flush(c, &b);
+    propagate_prevent(c);
 }
 
 /* Most members popped: move the few that stay into a new value and hand
@@ -417,6 +453,18 @@ static void spop_rebuild(client *c, sobj *set, unsigned long long remaining) {
         sstr_free(ele);
     }
     reply_all_members(c, set, 1);
+    if (propagate_active(c->srv)) {
+        srem_batch b = {NULL, 0};
+        set_iter it;
+        sstr s;
+        int64_t ll;
+        set_iter_init(&it, set);
+        while (set_iter_next(&it, &s, &ll))
+            srem_add(c, &b, s, ll);
+        set_iter_release(&it);
+        srem_flush(c, &b);
+        propagate_prevent(c);
+    }
     db_overwrite(c->srv, c->db, c->argv[1], newset); /* frees set */
 }
 
@@ -467,6 +515,9 @@ static void spop_command(client *c) {
     int64_t ll;
     set_random(set, &s, &ll);
     reply_member(c, s, ll);
+    if (propagate_active(c->srv))
+        propagate_rewrite(
+            c, propagate_argv(3, sstr_from_cstr("SREM"), sstr_dup(key), member_dup(s, ll)), 3);
     if (s)
         set_remove(set, s);
     else

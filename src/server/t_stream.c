@@ -18,6 +18,7 @@
 #include "config.h"
 #include "stream_cmd.h"
 #include "t_stream.h"
+#include "propagate.h"
 
 /* ------------------------------------------------------------- the type */
 
@@ -201,7 +202,7 @@ static void group_advance(stream *s, stream_cg *cg, const stream_id *id) {
 
 long long scmd_reply_range(client *c, stream *s, const stream_id *start, const stream_id *end,
                            long long count, int rev, stream_cg *cg, stream_consumer *consumer,
-                           int noack) {
+                           int noack, const sstr key) {
     size_t h = add_reply_deferred_len(c);
     long long n = 0;
     long long now = server_mstime(c->srv);
@@ -213,10 +214,73 @@ long long scmd_reply_range(client *c, stream *s, const stream_id *start, const s
         n++;
         if (!cg) continue;
         group_advance(s, cg, &id);
-        if (!noack) deliver_to_pel(cg, consumer, &id, now);
+        if (noack) continue;
+        deliver_to_pel(cg, consumer, &id, now);
+        if (key) {
+            long i = stream_idmap_find(&cg->pel, &id);
+            scmd_propagate_claim(c, key, cg, consumer->name, &id, cg->pel.e[i].val);
+        }
     }
+    if (cg && key && n > 0) scmd_propagate_setid(c, key, cg);
     set_deferred_array_len(c, h, n);
     return n;
+}
+
+static sstr id_sstr(const stream_id *id) {
+    char buf[64];
+    int len = stream_id_format(buf, id);
+    return sstr_new(buf, (size_t)len);
+}
+
+void scmd_propagate_claim(client *c, const sstr key, const stream_cg *cg, const sstr consumer,
+                          const stream_id *id, const stream_nack *nk) {
+    if (!propagate_active(c->srv)) return;
+    sstr argv[14] = {sstr_from_cstr("XCLAIM"),
+                     key,
+                     cg->name,
+                     consumer,
+                     sstr_from_cstr("0"),
+                     id_sstr(id),
+                     sstr_from_cstr("TIME"),
+                     sstr_from_ll(nk ? nk->delivery_time : 0),
+                     sstr_from_cstr("RETRYCOUNT"),
+                     sstr_from_ll(nk ? (long long)nk->delivery_count : 0),
+                     sstr_from_cstr("FORCE"),
+                     sstr_from_cstr("JUSTID"),
+                     sstr_from_cstr("LASTID"),
+                     id_sstr(&cg->last_id)};
+    propagate_also(c, c->db->id, argv, 14);
+    for (int i = 0; i < 14; i++)
+        if (i < 1 || i > 3) sstr_free(argv[i]);
+    propagate_prevent(c);
+}
+
+void scmd_propagate_setid(client *c, const sstr key, const stream_cg *cg) {
+    if (!propagate_active(c->srv)) return;
+    int valid = cg->entries_read != STREAM_ENTRIES_READ_INVALID;
+    sstr argv[7] = {sstr_from_cstr("XGROUP"),
+                    sstr_from_cstr("SETID"),
+                    key,
+                    cg->name,
+                    id_sstr(&cg->last_id),
+                    sstr_from_cstr("ENTRIESREAD"),
+                    sstr_from_ll(cg->entries_read)};
+    propagate_also(c, c->db->id, argv, valid ? 7 : 5);
+    sstr_free(argv[0]);
+    sstr_free(argv[1]);
+    for (int i = 4; i < 7; i++)
+        sstr_free(argv[i]);
+    propagate_prevent(c);
+}
+
+void scmd_propagate_consumer(client *c, const sstr key, const stream_cg *cg, const sstr consumer) {
+    if (!propagate_active(c->srv)) return;
+    sstr argv[5] = {sstr_from_cstr("XGROUP"), sstr_from_cstr("CREATECONSUMER"), key, cg->name,
+                    consumer};
+    propagate_also(c, c->db->id, argv, 5);
+    sstr_free(argv[0]);
+    sstr_free(argv[1]);
+    propagate_prevent(c);
 }
 
 /* Last live entry ID (Redis's streamLastValidID); 0-0 when empty. */
@@ -357,6 +421,34 @@ static stream *lookup_or_create(client *c, const sstr key, int nomkstream) {
     return o->ptr;
 }
 
+/* What XADD/XTRIM replay: the ID it chose and, when trimming was asked,
+ * the exact length it trimmed to (approximate trimming depends on the node
+ * layout, which may differ where the command is replayed). */
+static void propagate_add_trim(client *c, const stream *s, const add_args *a, int field_pos,
+                               const stream_id *id) {
+    if (!propagate_active(c->srv)) return;
+    int argc = 2 + (a->nomkstream ? 1 : 0) + (a->trim.kind != STREAM_TRIM_NONE ? 3 : 0) +
+               (id ? 1 + c->argc - field_pos : 0);
+    sstr *argv = sk_malloc(sizeof(sstr) * (size_t)argc);
+    int n = 0;
+    argv[n++] = sstr_from_cstr(id ? "XADD" : "XTRIM");
+    argv[n++] = sstr_dup(c->argv[1]);
+    if (a->nomkstream) argv[n++] = sstr_from_cstr("NOMKSTREAM");
+    if (a->trim.kind != STREAM_TRIM_NONE) {
+        argv[n++] = sstr_from_cstr("MAXLEN");
+        argv[n++] = sstr_from_cstr("=");
+        argv[n++] = sstr_from_ll((long long)s->length);
+    }
+    if (id) {
+        char buf[64];
+        size_t len = (size_t)stream_id_format(buf, id);
+        argv[n++] = sstr_new(buf, len);
+        for (int j = field_pos; j < c->argc; j++)
+            argv[n++] = sstr_dup(c->argv[j]);
+    }
+    propagate_rewrite(c, argv, n);
+}
+
 static void xadd_command(client *c) {
     add_args a;
     int i = parse_add_trim_args(c, &a, 1);
@@ -393,6 +485,7 @@ static void xadd_command(client *c) {
     db_signal_modified(c->srv, c->db, c->argv[1]);
     c->srv->dirty++;
     if (a.trim.kind != STREAM_TRIM_NONE) stream_trim(s, &a.trim);
+    propagate_add_trim(c, s, &a, field_pos, &id);
     blocking_signal_key_ready(c->srv, c->db, c->argv[1]);
 }
 
@@ -409,6 +502,7 @@ static void xtrim_command(client *c) {
     if (removed) {
         db_signal_modified(c->srv, c->db, c->argv[1]);
         c->srv->dirty += removed;
+        propagate_add_trim(c, o->ptr, &a, c->argc, NULL);
     }
     add_reply_int(c, removed);
 }
@@ -447,7 +541,7 @@ static void range_generic(client *c, int rev) {
         add_reply_null_array(c);
         return;
     }
-    scmd_reply_range(c, o->ptr, &start, &end, count < 0 ? 0 : count, rev, NULL, NULL, 0);
+    scmd_reply_range(c, o->ptr, &start, &end, count < 0 ? 0 : count, rev, NULL, NULL, 0, NULL);
 }
 
 static void xrange_command(client *c) {
@@ -734,7 +828,7 @@ static void reply_stream_full(client *c, stream *s, long long count) {
     add_reply_map(c, 9);
     reply_stream_header(c, s);
     add_reply_bulk_cstr(c, "entries");
-    scmd_reply_range(c, s, NULL, NULL, count, 0, NULL, NULL, 0);
+    scmd_reply_range(c, s, NULL, NULL, count, 0, NULL, NULL, 0, NULL);
     add_reply_bulk_cstr(c, "groups");
     add_reply_array(c, (long long)s->ngroups);
     for (size_t i = 0; i < s->ngroups; i++)

@@ -28,6 +28,7 @@
 #include "t_set.h"
 #include "scan.h"
 #include "t_zset.h"
+#include "propagate.h"
 
 /* --------------------------------------------------------------- helpers */
 
@@ -898,6 +899,7 @@ static void zpop_generic(client *c, sstr *keys, int nkeys, int where, int emitke
         add_reply_array(c, 0);
         return;
     }
+    int with_count = count != -1;
     if (count == -1) count = 1;
     unsigned long llen = zset_length(o);
     unsigned long n = (unsigned long long)count > llen ? llen : (unsigned long)count;
@@ -926,6 +928,16 @@ static void zpop_generic(client *c, sstr *keys, int nkeys, int where, int emitke
         sstr_free(ele);
     }
     c->srv->dirty += (long long)n;
+    /* BZPOP*, ZMPOP and BZMPOP, now or when served later, replay as the
+     * plain pop of the key they used (as Redis). */
+    if (propagate_active(c->srv)) {
+        sstr argv[3] = {sstr_from_cstr(where == ZPOP_MAX ? "ZPOPMAX" : "ZPOPMIN"), key,
+                        with_count ? sstr_from_ll(count) : NULL};
+        propagate_also(c, c->db->id, argv, with_count ? 3 : 2);
+        sstr_free(argv[0]);
+        sstr_free(argv[2]);
+        propagate_prevent(c);
+    }
     zset_after_change(c, key, o);
 }
 

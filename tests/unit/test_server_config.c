@@ -77,7 +77,7 @@ static void test_errors_name_the_line(void **state) {
         {"client-output-buffer-limit bogus 1 1 1\n", "Invalid client class"},
         {"client-output-buffer-limit normal 1 1\n", "Wrong number of arguments"},
         {"port \"unterminated\n", "test.conf"},
-        {"save 900 1\n", "not supported"},
+        {"save 900\n", "Invalid save parameters"},
         {"tls-protocols TLSv9\n", "tls-protocols"},
         {"hz 0\n", "between 1 and 500"},
     };
