@@ -31,10 +31,11 @@ typedef struct repl_client {
     int listening_port;
     char announced_ip[64];
     long long ack_off, ack_time_ms, sync_start_ms;
-    int start_on_ack;  /* diskless: the stream starts with the replica's first ACK */
-    int write_handler; /* our write handler is installed */
-    int in_job;        /* takes part in the running snapshot job */
-    repl_cursor cur;   /* the stream position (attached from the snapshot on) */
+    long long last_write_ms; /* last time the payload moved (transfer timeouts) */
+    int start_on_ack;        /* diskless: the stream starts with the replica's first ACK */
+    int write_handler;       /* our write handler is installed */
+    int in_job;              /* takes part in the running snapshot job */
+    repl_cursor cur;         /* the stream position (attached from the snapshot on) */
     /* disk payload */
     int bulk_fd;
     long long bulk_left;
