@@ -433,7 +433,7 @@ static const directive directives[] = {
     B("tls-session-caching", tls_session_caching, D_TLS, "yes"),
     L("tls-session-cache-size", tls_session_cache_size, D_TLS, 0, LLONG_MAX, "20480"),
     L("tls-session-cache-timeout", tls_session_cache_timeout, D_TLS, 0, LLONG_MAX, "300"),
-    B("tls-replication", tls_replication, 0, "no"),
+    B("tls-replication", tls_replication, D_TLS, "no"),
     B("tls-cluster", tls_cluster, 0, "no"),
     X("tls-allowed-names", tls_allowed_names, D_TLS, "", parse_list, format_list),
     I("tls-auto-reload-interval", tls_auto_reload_interval, 0, 0, 86400, "0"),

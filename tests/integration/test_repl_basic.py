@@ -393,3 +393,46 @@ def test_replica_expiry_follows_master(start_any):
     mc.get("short")  # the master deletes it and sends DEL
     wait_until(lambda: rc.dbsize() == 0, SYNC_TIMEOUT)
     assert rc.dbsize() == 0
+
+
+@pytest.mark.sealkv_only
+def test_chained_replicas_forward_the_stream(start_any):
+    """master -> a -> b: b gets a's copy of the master's bytes (same offsets,
+    same db selection) and continues from a after a dropped link."""
+    master = start_any("sealkv")
+    a = start_any("sealkv", directives=replica_directives(master, False))
+    mc, ac = client(master), client(a)
+    mc.execute_command("SELECT", 3)
+    mc.set("in3", "x")
+    wait_in_sync(mc, ac)
+    b = start_any("sealkv", directives=replica_directives(a, False))
+    bc = client(b)
+    wait_in_sync(ac, bc)
+    mc.set("later3", "y")  # no SELECT in the stream: b must know db 3 from its payload
+    write_mix(mc, "c")
+    wait_in_sync(mc, ac)
+    wait_in_sync(ac, bc)
+    assert info(bc)["master_repl_offset"] == info(mc)["master_repl_offset"]
+    assert bc.execute_command("CLIENT", "KILL", "TYPE", "master") == 1
+    mc.set("after-kill", "z")
+    wait_in_sync(mc, ac)
+    wait_in_sync(ac, bc)
+    assert info(ac, "stats")["sync_partial_ok"] == "1"
+    mc.execute_command("SELECT", 0)
+    assert dataset(mc) == dataset(ac) == dataset(bc)
+
+
+@pytest.mark.sealkv_only
+def test_redis_cli_rdb_snapshot(start_any, tmp_path):
+    """redis-cli --rdb (SYNC, the pre-PSYNC protocol) gets a loadable file."""
+    import subprocess
+    master = start_any("sealkv")
+    mc = client(master)
+    write_mix(mc, "snap")
+    out = str(tmp_path / "snap.rdb")
+    subprocess.run(["redis-cli", "-p", str(master.port), "--rdb", out], check=True,
+                   timeout=60, capture_output=True)
+    with open(out, "rb") as f:
+        assert f.read(9) == b"REDIS0010"
+    other = start_any("redis", directives=[("dbfilename", "snap.rdb"), ("dir", str(tmp_path))])
+    assert dataset(client(other)) == dataset(mc)
