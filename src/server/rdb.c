@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <strings.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -76,7 +77,7 @@ static void put_aux_ll(sbuf *b, const char *key, long long v) {
     put_aux(b, key, num);
 }
 
-static void put_header(server *srv, const rdb_save_info *rsi, sbuf *b) {
+static void put_header(server *srv, const rdb_save_info *rsi, int flags, sbuf *b) {
     char magic[16];
     snprintf(magic, sizeof(magic), "REDIS%04d", RDB_VERSION);
     sbuf_append(b, magic, 9);
@@ -89,7 +90,7 @@ static void put_header(server *srv, const rdb_save_info *rsi, sbuf *b) {
         put_aux(b, "repl-id", rsi->repl_id);
         put_aux_ll(b, "repl-offset", rsi->repl_offset);
     }
-    put_aux_ll(b, "aof-base", 0);
+    put_aux_ll(b, "aof-base", (flags & RDB_SAVE_AOF_BASE) ? 1 : 0);
     (void)srv;
 }
 
@@ -137,10 +138,15 @@ static int put_db(server *srv, sdb *db, writer *wr) {
 }
 
 int rdb_save_stream(server *srv, const rdb_save_info *rsi, rdb_write_fn *w, void *ud) {
+    return rdb_save_stream_flags(srv, rsi, 0, w, ud);
+}
+
+int rdb_save_stream_flags(server *srv, const rdb_save_info *rsi, int flags, rdb_write_fn *w,
+                          void *ud) {
     writer wr = {SBUF_INIT, 0, w, ud};
     int rc = 0;
     sbuf_reserve(&wr.buf, WRITE_CHUNK * 2);
-    put_header(srv, rsi, &wr.buf);
+    put_header(srv, rsi, flags, &wr.buf);
     for (int i = 0; i < srv->dbnum && rc == 0; i++)
         if (dict_size(srv->dbs[i].keys)) rc = put_db(srv, &srv->dbs[i], &wr);
     if (rc == 0) {
@@ -165,6 +171,11 @@ int rdb_fd_write(void *ud, const void *p, size_t len) {
         ssize_t n = write(fd, s, len);
         if (n < 0) {
             if (errno == EINTR) continue;
+            if (errno == EAGAIN) { /* a non-blocking pipe: wait until it drains */
+                struct pollfd pfd = {fd, POLLOUT, 0};
+                poll(&pfd, 1, -1);
+                continue;
+            }
             return -errno;
         }
         s += n;
