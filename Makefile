@@ -113,3 +113,5 @@ clean:
 	rm -rf build build-asan bin bin-asan build-fuzz
 
 -include $(CORE_OBJ:.o=.d) $(SERVER_OBJ:.o=.d) $(CERTS_OBJ:.o=.d) $(BUILD)/src/server/main.d
+# Unit tests too: a change to tests/unit/server_fixture.h rebuilds them.
+-include $(UNIT_BIN:=.d)

@@ -334,8 +334,10 @@ static const char *type_name(int type) {
     return type == RDB_TYPE_MODULE || type == RDB_TYPE_MODULE_2 ? "a module" : "an unknown";
 }
 
-/* One key and its value; expire is -1 or absolute ms. */
-static int read_key(loader *ld, int type, sdb *db, long long expire) {
+/* One key and its value; expire is -1 or absolute ms, idle / freq -1 or
+ * what the IDLE / FREQ opcodes before it said. */
+static int read_key(loader *ld, int type, sdb *db, long long expire, long long idle,
+                    long long freq) {
     if (type == RDB_TYPE_MODULE || type == RDB_TYPE_MODULE_2)
         return fail(ld, "a key holds a module value (type %d); sealkv has no modules", type);
     sstr key = NULL;
@@ -369,6 +371,7 @@ static int read_key(loader *ld, int type, sdb *db, long long expire) {
         return rc;
     }
     de->v.val = o;
+    rdb_set_object_clock(ld->srv, o, freq, idle);
     if (expire != -1) dict_add_raw(db->expires, key, NULL)->v.s64 = expire;
     ld->info.keys++;
     return 0;
@@ -376,7 +379,7 @@ static int read_key(loader *ld, int type, sdb *db, long long expire) {
 
 static int read_body(loader *ld) {
     sdb *db = &ld->fresh.dbs[0];
-    long long expire = -1;
+    long long expire = -1, idle = -1, freq = -1;
     for (;;) {
         int op;
         if (rdb_read_type(&ld->r, &op) < 0)
@@ -398,9 +401,11 @@ static int read_body(loader *ld) {
             continue;
         case OP_IDLE:
             if (rdb_read_len(&ld->r, &a, NULL) < 0) return truncated(ld, "an LRU idle time");
+            idle = a > (uint64_t)LLONG_MAX ? LLONG_MAX : (long long)a;
             continue;
         case OP_FREQ:
             if (rdb_read_raw(&ld->r, raw, 1) < 0) return truncated(ld, "an LFU counter");
+            freq = raw[0];
             continue;
         case OP_SELECTDB:
             if (rdb_read_len(&ld->r, &a, NULL) < 0) return truncated(ld, "a SELECTDB index");
@@ -431,9 +436,9 @@ static int read_body(loader *ld) {
                             "has no functions: delete them on the source (FUNCTION FLUSH) and "
                             "save again");
         default: {
-            int rc = read_key(ld, op, db, expire);
+            int rc = read_key(ld, op, db, expire, idle, freq);
             if (rc < 0) return rc;
-            expire = -1;
+            expire = idle = freq = -1;
         }
         }
     }

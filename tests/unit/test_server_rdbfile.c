@@ -335,7 +335,7 @@ static void test_expired_keys_and_old_opcodes(void **state) {
         sbuf_append_char(&b, (char)(secs >> (8 * i)));
     put_string_key(&b, "secs", "3", -1);
     sbuf_append(&b, "\xf8\x0a", 2);
-    put_string_key(&b, "idle", "4", -1);
+    put_string_key(&b, "idle", "four", -1);
     sbuf_append(&b, "\xf9\x05", 2);
     put_string_key(&b, "freq", "5", -1);
     finish(&b, 9);
@@ -345,6 +345,9 @@ static void test_expired_keys_and_old_opcodes(void **state) {
     assert_int_equal(info.keys, 4);
     assert_int_equal(info.expired_skipped, 1);
     assert_string_equal(run("EXISTS past"), ":0\r\n");
+    /* IDLE 10 before "idle": its LRU clock says 10 s idle (noeviction policy). */
+    long idle = strtol(run("OBJECT IDLETIME idle") + 1, NULL, 10);
+    if (idle < 10 || idle > 12) fail_msg("OBJECT IDLETIME idle = %ld", idle);
     sstr k = sstr_from_cstr("secs");
     assert_int_equal(db_get_expire(&srv->dbs[0], k) / 1000, secs);
     sstr_free(k);
