@@ -39,9 +39,9 @@
 #include "aof.h"
 
 static const command *family_tables[] = {
-    cmds_string, cmds_keys, cmds_connection, cmds_server, cmds_pubsub, cmds_multi,
-    cmds_set,    cmds_hash, cmds_list,       cmds_zset,   cmds_geo,    cmds_sort,
-    cmds_bitops, cmds_hll,  cmds_stream,     cmds_dump,   cmds_aof,    cmds_persist, cmds_repl,
+    cmds_string, cmds_keys, cmds_connection, cmds_server,  cmds_pubsub, cmds_multi,  cmds_set,
+    cmds_hash,   cmds_list, cmds_zset,       cmds_geo,     cmds_sort,   cmds_bitops, cmds_hll,
+    cmds_stream, cmds_dump, cmds_aof,        cmds_persist, cmds_repl,
 };
 
 #define ENTRY_OF(cmdp) ((command_entry *)((char *)(cmdp)-offsetof(command_entry, cmd)))

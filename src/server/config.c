@@ -346,8 +346,7 @@ static int parse_replicaof(server_config *cfg, const directive *d, sstr *argv, i
         rc = 0;
     } else if (!words || n != 2 || sstr_len(words[0]) == 0) {
         *err = "wrong number of arguments (replicaof <host> <port>)";
-    } else if (!util_str_to_ll(words[1], sstr_len(words[1]), &port) || port < 1 ||
-               port > 65535) {
+    } else if (!util_str_to_ll(words[1], sstr_len(words[1]), &port) || port < 1 || port > 65535) {
         *err = "Invalid master port";
     } else {
         sk_free(cfg->replicaof);

@@ -184,7 +184,17 @@ static int protected_mode_denies(server *srv, conn *cn) {
 static void client_accepted(conn *cn) {
     server *srv = conn_get_private(cn);
     if (conn_get_state(cn) != CONN_STATE_CONNECTED) {
-        log_verbose("Error accepting a client connection: %s", conn_last_error(cn));
+        /* A refused certificate is worth telling the operator (a replica
+         * or client misconfigured), at most once a second. */
+        static long long last_tls_notice_ms;
+        char addr[80] = "";
+        conn_peer_addr(cn, addr, sizeof(addr));
+        if (conn_is_tls(cn) && srv->mstime - last_tls_notice_ms >= 1000) {
+            last_tls_notice_ms = srv->mstime;
+            log_notice("TLS client %s refused: %s", addr, conn_last_error(cn));
+        } else {
+            log_verbose("Error accepting a client connection: %s", conn_last_error(cn));
+        }
         conn_close(cn);
         return;
     }

@@ -136,10 +136,10 @@ static void feed_raw_command(repl_state *r, int dbid, sstr *argv, int argc) {
  * forwards its master's bytes instead (repl_replica.c) and has nothing of
  * its own to send (writes on a writable replica stay local, as Redis). */
 void repl_master_feed_sink(server *srv, void *ud, int dbid, sstr *argv, int argc, int flags) {
-    (void)srv;
     repl_state *r = ud;
     if ((flags & PROPAGATE_FROM_MASTER) || r->master_host || !r->has_backlog) return;
     feed_raw_command(r, dbid, argv, argc);
+    if (srv->current_client) srv->current_client->woff = r->offset;
 }
 
 static void feed_literal(repl_state *r, const char *a, const char *b, const char *c) {
@@ -629,7 +629,7 @@ void wait_command(client *c) {
         add_reply_error(c, "ERR timeout is negative");
         return;
     }
-    long long offset = r->offset;
+    long long offset = c->woff; /* this client's writes, not everyone's */
     long long acked = acked_replicas(r, offset);
     if (acked >= numreplicas || (c->flags & (CLIENT_MULTI | CLIENT_FAKE))) {
         add_reply_int(c, acked);

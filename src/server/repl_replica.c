@@ -216,6 +216,7 @@ void repl_replica_master_freed(repl_state *r, client *c) {
     if (r->master_host) {
         r->link = LINK_CONNECT;
         r->link_down_since_ms = r->srv->mstime;
+        r->link_last_io_ms = 0; /* reconnect at the next tick: the backlog moves on */
         r->psync_possible = 1;
         log_notice("Caching the disconnected master state (offset %lld).", r->offset);
     } else {

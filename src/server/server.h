@@ -227,6 +227,7 @@ struct client {
     struct client *prev, *next;                 /* all clients list (server) */
     struct client *pending_prev, *pending_next; /* clients with output to flush */
     struct repl_client *repl;                   /* owned by replication.c; NULL if none */
+    long long woff; /* replication offset after this client's last write (WAIT) */
 };
 
 /* Replies. Exactly one per command; after CLIENT_CLOSE_AFTER_REPLY they are

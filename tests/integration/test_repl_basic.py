@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from helpers import ServerProcess, make_client, wait_until
+from helpers import ServerProcess, free_port, make_client, report_health, wait_until
 
 REDIS_SERVER = "/usr/bin/redis-server"
 SYNC_TIMEOUT = 30
@@ -46,6 +46,7 @@ def start_any(target, certs, tmp_path):
     yield start
     for srv in started:
         srv.stop()
+    report_health(started)
 
 
 def client(srv):
@@ -336,3 +337,59 @@ def test_replica_survives_master_restart_with_psync(start_any):
     mc.set("later", "1")
     wait_in_sync(mc, rc)
     assert rc.get("later") == "1"
+
+
+@pytest.mark.sealkv_only
+def test_replica_restart_continues_with_psync(start_any):
+    master = start_any("sealkv")
+    replica = start_any("sealkv", directives=replica_directives(master, False))
+    mc, rc = client(master), client(replica)
+    write_mix(mc, "p")
+    wait_in_sync(mc, rc)
+    # The RDB file records the replication id and offset (AUX fields).
+    try:
+        rc.execute_command("SHUTDOWN", "SAVE")
+    except Exception:
+        pass
+    replica.stop()
+    mc.set("while-down", "1")
+    replica.start()
+    rc = client(replica)
+    wait_in_sync(mc, rc)
+    assert rc.get("while-down") == "1"
+    st = info(mc, "stats")
+    assert st["sync_full"] == "1" and st["sync_partial_ok"] == "1", st
+    assert dataset(mc) == dataset(rc)
+
+
+@pytest.mark.sealkv_only
+def test_stale_replica_masterdown(start_any):
+    dead = free_port()
+    replica = start_any("sealkv", directives=[("replicaof", "127.0.0.1", dead)])
+    rc = client(replica)
+    # Set at run time: the harness's start-up PING would get MASTERDOWN too.
+    assert rc.execute_command("CONFIG", "SET", "replica-serve-stale-data", "no") == "OK"
+    with pytest.raises(Exception) as e:
+        rc.get("k")
+    assert str(e.value) == ("MASTERDOWN Link with MASTER is down and replica-serve-stale-data "
+                            "is set to 'no'.")
+    ri = info(rc)
+    assert ri["master_link_status"] == "down" and "master_link_down_since_seconds" in ri
+    assert rc.execute_command("CONFIG", "SET", "replica-serve-stale-data", "yes") == "OK"
+    assert rc.get("k") is None
+
+
+@pytest.mark.sealkv_only
+def test_replica_expiry_follows_master(start_any):
+    master = start_any("sealkv")
+    replica = start_any("sealkv", directives=replica_directives(master, False))
+    mc, rc = client(master), client(replica)
+    wait_in_sync(mc, rc)
+    mc.set("short", "v", px=300)
+    wait_in_sync(mc, rc)
+    assert rc.get("short") == "v"
+    time.sleep(0.5)
+    assert rc.get("short") is None  # logically expired for the replica's clients
+    mc.get("short")  # the master deletes it and sends DEL
+    wait_until(lambda: rc.dbsize() == 0, SYNC_TIMEOUT)
+    assert rc.dbsize() == 0
