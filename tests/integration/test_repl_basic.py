@@ -50,7 +50,7 @@ def start_any(target, certs, tmp_path):
 
 
 def client(srv):
-    return make_client(srv, "plain" if srv.port else "tls")
+    return make_client(srv, "plain" if srv.port else "tls", password=srv.password)
 
 
 def info(c, section="replication"):
@@ -436,3 +436,22 @@ def test_redis_cli_rdb_snapshot(start_any, tmp_path):
         assert f.read(9) == b"REDIS0010"
     other = start_any("redis", directives=[("dbfilename", "snap.rdb"), ("dir", str(tmp_path))])
     assert dataset(client(other)) == dataset(mc)
+
+
+@pytest.mark.sealkv_only
+@pytest.mark.parametrize("replica_kind", ["sealkv", "redis"])
+def test_masterauth(start_any, replica_kind):
+    master = start_any("sealkv", directives=[("requirepass", "s3cret-pw")])
+    bad = start_any("sealkv", directives=replica_directives(master, False) +
+                    [("masterauth", "wrong-pw")])
+    good = start_any(replica_kind, directives=replica_directives(master, False) +
+                     [("masterauth", "s3cret-pw")])
+    mc, gc = client(master), client(good)
+    write_mix(mc, "auth")
+    wait_in_sync(mc, gc)
+    assert dataset(mc) == dataset(gc)
+    wait_until(lambda: "Unable to AUTH to MASTER" in bad.log_text(), SYNC_TIMEOUT)
+    assert info(client(bad))["master_link_status"] == "down"
+    # The password itself is never logged.
+    assert "s3cret-pw" not in master.log_text() + good.log_text()
+    assert "wrong-pw" not in bad.log_text()
