@@ -156,7 +156,20 @@ int repl_save_info(server *srv, rdb_save_info *rsi) {
 
 void repl_loaded_from_disk(server *srv, const rdb_save_info *rsi) {
     repl_state *r = srv->repl;
-    if (!r || !r->master_host || !rsi || strlen(rsi->repl_id) != REPL_ID_SIZE) return;
+    if (!r || !rsi || strlen(rsi->repl_id) != REPL_ID_SIZE) return;
+    if (!r->master_host) {
+        /* A restarted master: its replicas may continue the history the
+         * file ends with (Redis 7.0 does the same), under a new id. */
+        memcpy(r->replid2, rsi->repl_id, sizeof(r->replid2));
+        r->offset = rsi->repl_offset;
+        r->second_replid_offset = r->offset + 1;
+        repl_new_replid(r);
+        repl_backlog_create(r);
+        r->no_replicas_since_ms = srv->mstime;
+        log_notice("Replicas of the saved history %s may continue up to offset %lld", r->replid2,
+                   r->offset);
+        return;
+    }
     memcpy(r->replid, rsi->repl_id, sizeof(r->replid));
     r->offset = rsi->repl_offset;
     r->master_db =

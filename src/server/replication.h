@@ -45,8 +45,8 @@ int repl_running_master_command(const server *srv);
  * stream's db) so a restarted replica can PSYNC. Returns 0, or -1 when
  * there is nothing worth recording (rsi untouched). */
 int repl_save_info(server *srv, struct rdb_save_info *rsi);
-/* After loading the RDB at start: adopt its replication id/offset when we
- * are configured as a replica. */
+/* After loading the RDB at start: a replica adopts its replication id and
+ * offset (to PSYNC), a master offers them as its previous history. */
 void repl_loaded_from_disk(server *srv, const struct rdb_save_info *rsi);
 
 /* INFO replication section, and the sync_* lines of INFO stats. */

@@ -455,3 +455,28 @@ def test_masterauth(start_any, replica_kind):
     # The password itself is never logged.
     assert "s3cret-pw" not in master.log_text() + good.log_text()
     assert "wrong-pw" not in bad.log_text()
+
+
+@pytest.mark.sealkv_only
+@pytest.mark.parametrize("replica_kind", ["sealkv", "redis"])
+def test_master_restart_from_rdb_continues_replicas(start_any, replica_kind):
+    """A master restarted from its own RDB offers the saved history as replid2:
+    its replicas continue with +CONTINUE, no full sync."""
+    master = start_any("sealkv")
+    replica = start_any(replica_kind, directives=replica_directives(master, False))
+    mc, rc = client(master), client(replica)
+    write_mix(mc, "m")
+    wait_in_sync(mc, rc)
+    try:
+        mc.execute_command("SHUTDOWN", "SAVE")
+    except Exception:
+        pass
+    master.stop()
+    master.start()
+    mc = client(master)
+    mc.set("after-restart", "1")
+    wait_in_sync(mc, rc)
+    assert rc.get("after-restart") == "1"
+    st = info(mc, "stats")
+    assert st["sync_full"] == "0" and st["sync_partial_ok"] == "1", st
+    assert dataset(mc) == dataset(rc)
