@@ -34,6 +34,7 @@ typedef enum { T_BOOL, T_INT, T_LL, T_MEM, T_STR, T_ENUM, T_SPECIAL } dtype;
 #define D_LISTEN (1 << 2)    /* a change re-opens listeners */
 #define D_SECRET (1 << 3)    /* never logged */
 #define D_PROTECTED (1 << 4) /* CONFIG SET only with enable-protected-configs (Redis 7) */
+#define D_NOSET (1 << 5)     /* not for CONFIG SET, but CONFIG REWRITE writes it (replicaof) */
 
 typedef struct enum_name {
     const char *name;
@@ -459,7 +460,7 @@ static const directive directives[] = {
     I("tls-max-handshakes-per-loop", tls_max_handshakes_per_loop, D_LISTEN, 1, 100000, "64"),
     I("tls-handshake-timeout", tls_handshake_timeout, D_TLS, 100, 3600000, "10000"),
     /* replication */
-    X("replicaof", replicaof, D_IMMUTABLE, "", parse_replicaof, format_str_field),
+    X("replicaof", replicaof, D_NOSET, "", parse_replicaof, format_str_field),
     S("masterauth", masterauth, D_SECRET, ""),
     S("masteruser", masteruser, 0, ""),
     B("replica-read-only", replica_read_only, 0, "yes"),
@@ -943,7 +944,7 @@ static void config_set(client *c) {
             }
         }
         items[i].d = d;
-        if (d->flags & D_IMMUTABLE) {
+        if (d->flags & (D_IMMUTABLE | D_NOSET)) {
             failed = i;
             why = "can't set immutable config";
             goto fail;
@@ -1022,7 +1023,8 @@ static void directive_line(const server_config *cfg, const directive *d, sbuf *o
     sbuf_append_str(out, d->name);
     sbuf_append_char(out, ' ');
     int multi_word = d->parse == parse_list || d->parse == parse_obuf ||
-                     d->parse == parse_tls_protocols || d->parse == parse_save;
+                     d->parse == parse_tls_protocols || d->parse == parse_save ||
+                     d->parse == parse_replicaof;
     if (multi_word && val.len)
         sbuf_append(out, val.data, val.len);
     else

@@ -235,6 +235,9 @@ void repl_info_stats(server *srv, sbuf *o) {
 static void replicaof_command(client *c) {
     repl_state *r = c->srv->repl;
     if (arg_is(c, 1, "no") && arg_is(c, 2, "one")) {
+        /* CONFIG REWRITE records the role REPLICAOF gave, as Redis. */
+        sk_free(c->srv->cfg->replicaof);
+        c->srv->cfg->replicaof = NULL;
         if (r->master_host) {
             repl_replica_unset_master(r);
             log_notice("MASTER MODE enabled (user request from 'id=%llu addr=%s')",
@@ -260,6 +263,10 @@ static void replicaof_command(client *c) {
         return;
     }
     repl_replica_set_master(r, c->argv[1], (int)port, 0);
+    sk_free(c->srv->cfg->replicaof);
+    size_t cap = sstr_len(c->argv[1]) + 8;
+    c->srv->cfg->replicaof = sk_malloc(cap);
+    snprintf(c->srv->cfg->replicaof, cap, "%s %d", c->argv[1], (int)port);
     log_notice("REPLICAOF %s:%d enabled (user request from 'id=%llu addr=%s')", r->master_host,
                r->master_port, (unsigned long long)c->id, c->addr);
     add_reply_ok(c);

@@ -480,3 +480,32 @@ def test_master_restart_from_rdb_continues_replicas(start_any, replica_kind):
     st = info(mc, "stats")
     assert st["sync_full"] == "0" and st["sync_partial_ok"] == "1", st
     assert dataset(mc) == dataset(rc)
+
+
+@pytest.mark.sealkv_only
+def test_replicaof_and_config_rewrite(start_any):
+    master = start_any("sealkv")
+    srv = start_any("sealkv")
+    c = client(srv)
+    with pytest.raises(Exception, match="can't set immutable config"):
+        c.execute_command("CONFIG", "SET", "replicaof", "127.0.0.1 %d" % master.port)
+    assert c.execute_command("REPLICAOF", "127.0.0.1", master.port) == "OK"
+    assert c.execute_command("REPLICAOF", "127.0.0.1", master.port) == \
+        "OK Already connected to specified master"
+    assert c.execute_command("CONFIG", "GET", "replicaof") == \
+        ["replicaof", "127.0.0.1 %d" % master.port]
+    assert c.execute_command("CONFIG", "REWRITE") == "OK"
+    with open(srv.config_path) as f:
+        assert "replicaof 127.0.0.1 %d\n" % master.port in f.read()
+    wait_in_sync(client(master), c)
+    # Restarted from the rewritten file, it is a replica again.
+    srv.stop()
+    srv.start()
+    c = client(srv)
+    wait_in_sync(client(master), c)
+    assert c.execute_command("REPLICAOF", "NO", "ONE") == "OK"
+    assert c.execute_command("CONFIG", "GET", "replicaof") == ["replicaof", ""]
+    assert c.execute_command("CONFIG", "REWRITE") == "OK"
+    srv.stop()
+    srv.start()
+    assert info(client(srv))["role"] == "master"
