@@ -162,6 +162,8 @@ void psync_command(client *c);
 void sync_command(client *c);
 void wait_command(client *c);
 void repl_master_kill_job(repl_state *r);
+/* Blocking: sends online replicas their pending stream, within budget_ms. */
+void repl_master_drain(repl_state *r, long long budget_ms);
 
 /* repl_replica.c */
 /* from_config: the replicaof directive at start (no history of our own to offer) */

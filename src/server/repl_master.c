@@ -579,6 +579,27 @@ void repl_master_flush(repl_state *r) {
         if (rc->is_replica && !rc->write_handler) replica_write(r, rc);
 }
 
+void repl_master_drain(repl_state *r, long long budget_ms) {
+    if (!r->has_backlog) return;
+    long long deadline = ev_now_ms() + budget_ms;
+    for (repl_client *rc = r->clients; rc; rc = rc->next) {
+        client *c = rc->c;
+        if (!rc->is_replica || rc->state != REPLICA_ONLINE || rc->start_on_ack || !c->conn ||
+            (c->flags & CLIENT_CLOSE_ASAP))
+            continue;
+        if (c->reply.len > c->sentlen) continue; /* mid-reply: not worth a partial */
+        const char *p;
+        size_t len;
+        while ((len = repl_cursor_peek(&r->backlog, &rc->cur, &p)) > 0) {
+            long long left = deadline - ev_now_ms();
+            if (left <= 0) return;
+            int n = conn_sync_write(c->conn, p, len, left);
+            if (n <= 0) break;
+            repl_cursor_advance(&r->backlog, &rc->cur, (size_t)n);
+        }
+    }
+}
+
 /* ------------------------------------------------------------- WAIT */
 
 static long long acked_replicas(repl_state *r, long long offset) {

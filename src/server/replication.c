@@ -126,6 +126,10 @@ void repl_free(server *srv) {
     srv->repl = NULL;
 }
 
+void repl_shutdown(server *srv) {
+    if (srv->repl) repl_master_drain(srv->repl, 1000);
+}
+
 void repl_before_sleep(server *srv) {
     if (srv->repl) repl_master_flush(srv->repl);
 }

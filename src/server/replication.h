@@ -29,6 +29,11 @@ struct rdb_save_info;
 void repl_init(server *srv);
 void repl_free(server *srv);
 
+/* Before exit: online replicas get up to a second to receive the stream
+ * written so far (Redis waits for them up to shutdown-timeout), so they
+ * continue with PSYNC from the restarted master. */
+void repl_shutdown(server *srv);
+
 /* Hooks of the rest of the server. */
 void repl_before_sleep(server *srv); /* flushes replica output, sends GETACKs */
 void repl_client_free(client *c);    /* any client; cheap for normal ones */
