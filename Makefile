@@ -56,13 +56,15 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# Rebuilt from scratch: `ar r` never drops the object of a deleted source,
+# which would then still be linked (and clash with its replacement).
 $(BUILD)/libsealkv.a: $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/libserver.a: $(SERVER_OBJ)
 	@mkdir -p $(dir $@)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/libnode.a: $(NODE_OBJ)
 	@mkdir -p $(dir $@)

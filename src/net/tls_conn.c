@@ -227,7 +227,12 @@ static void tls_set_io_error(tls_conn *tc, int sslerr, const char *what) {
     conn *c = &tc->c;
     long vr = SSL_get_verify_result(tc->ssl);
     char prefix[160];
-    if (vr != X509_V_OK)
+    if (tc->tflags & TLS_F_NAME_FAILED)
+        snprintf(prefix, sizeof(prefix), "%s: %s", what,
+                 SSL_is_server(tc->ssl)
+                     ? "the client certificate's names are not in tls-allowed-names"
+                     : "the peer certificate does not match the required peer name");
+    else if (vr != X509_V_OK)
         snprintf(prefix, sizeof(prefix), "%s: certificate verify failed: %s", what,
                  X509_verify_cert_error_string(vr));
     else if (sslerr == SSL_ERROR_SYSCALL)

@@ -12,6 +12,7 @@
 #include "child.h"
 #include "config.h"
 #include "rdb.h"
+#include "replication.h"
 
 #define BGSAVE_RETRY_DELAY_SECS 5 /* after a failed BGSAVE, as Redis */
 
@@ -36,14 +37,23 @@ static const char *db_path(const server *srv) {
     return srv->cfg->dbfilename ? srv->cfg->dbfilename : "dump.rdb";
 }
 
+/* Replication's id and offset, recorded so a restarted replica can PSYNC
+ * (NULL when there is nothing to record). */
+static const rdb_save_info *repl_rsi(server *srv, rdb_save_info *buf) {
+    return repl_save_info(srv, buf) == 0 ? buf : NULL;
+}
+
 int rdb_load_at_start(server *srv, char *err, size_t errlen) {
     rdb_init(srv);
     const char *path = db_path(srv);
     if (access(path, F_OK) < 0) return 0;
     rdb_load_info info;
     long long start = server_ustime_now();
-    int rc = rdb_load_file(srv, path, 0, &info, err, errlen);
+    /* A replica keeps expired keys: its master's DELs remove them. */
+    int flags = repl_is_replica(srv) ? RDB_LOAD_KEEP_EXPIRED : 0;
+    int rc = rdb_load_file(srv, path, flags, &info, err, errlen);
     if (rc < 0) return rc;
+    if (info.has_repl) repl_loaded_from_disk(srv, &info.repl);
     srv->rdb->last_load_keys = info.keys;
     srv->rdb->last_load_expired = info.expired_skipped;
     if (info.redis_ver[0]) log_notice("Loaded an RDB produced by version %s", info.redis_ver);
@@ -62,7 +72,8 @@ int rdb_save_now(server *srv) {
         return SK_EBUSY;
     }
     char err[512];
-    int rc = rdb_save_file(srv, db_path(srv), NULL, err, sizeof(err));
+    rdb_save_info rsi;
+    int rc = rdb_save_file(srv, db_path(srv), repl_rsi(srv, &rsi), err, sizeof(err));
     if (rc < 0) {
         log_warning("%s", err);
         return rc;
@@ -157,7 +168,8 @@ void rdb_cron(server *srv) {
     if (child_running(srv)) return;
     rdb_state *st = srv->rdb;
     if (st->bgsave_scheduled || save_point_due(srv)) {
-        if (rdb_bgsave(srv, NULL, -1, NULL, NULL) > 0) st->bgsave_scheduled = 0;
+        rdb_save_info rsi;
+        if (rdb_bgsave(srv, repl_rsi(srv, &rsi), -1, NULL, NULL) > 0) st->bgsave_scheduled = 0;
     }
 }
 
@@ -246,7 +258,8 @@ static void bgsave_command(client *c) {
         add_reply_simple(c, "Background saving scheduled");
         return;
     }
-    if (rdb_bgsave(srv, NULL, -1, NULL, NULL) < 0) {
+    rdb_save_info rsi;
+    if (rdb_bgsave(srv, repl_rsi(srv, &rsi), -1, NULL, NULL) < 0) {
         add_reply_error(c, "ERR Background save failed (fork); check the server log");
         return;
     }

@@ -16,6 +16,7 @@
 #include "multi.h"
 #include "networking.h"
 #include "pubsub.h"
+#include "replication.h"
 #include "server.h"
 #include "tracking.h"
 #include "server_main.h"
@@ -135,16 +136,12 @@ static void info_stats(server *srv, sbuf *o) {
         (unsigned long long)srv->stat_total_error_replies,
         (unsigned long long)srv->stat_client_qbuf_limit_disconnections,
         (unsigned long long)srv->stat_client_outbuf_limit_disconnections);
+    repl_info_stats(srv, o);
     child_info_stats(srv, o);
 }
 
 static void info_replication(server *srv, sbuf *o) {
-    sbuf_appendf(o,
-                 "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:"
-                 "no-failover\r\nmaster_replid:%s\r\nmaster_replid2:"
-                 "0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\n"
-                 "second_repl_offset:-1\r\nrepl_backlog_active:0\r\n",
-                 srv->runid);
+    repl_info(srv, o);
 }
 
 static void info_cpu(sbuf *o) {

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "multi.h"
 #include "pubsub.h"
+#include "replication.h"
 #include "server.h"
 #include "blocking.h"
 #include "t_bitops.h"
@@ -38,9 +39,9 @@
 #include "aof.h"
 
 static const command *family_tables[] = {
-    cmds_string, cmds_keys, cmds_connection, cmds_server, cmds_pubsub, cmds_multi,
-    cmds_set,    cmds_hash, cmds_list,       cmds_zset,   cmds_geo,    cmds_sort,
-    cmds_bitops, cmds_hll,  cmds_stream,     cmds_dump,   cmds_aof,    cmds_persist,
+    cmds_string, cmds_keys, cmds_connection, cmds_server,  cmds_pubsub, cmds_multi,  cmds_set,
+    cmds_hash,   cmds_list, cmds_zset,       cmds_geo,     cmds_sort,   cmds_bitops, cmds_hll,
+    cmds_stream, cmds_dump, cmds_aof,        cmds_persist, cmds_repl,
 };
 
 #define ENTRY_OF(cmdp) ((command_entry *)((char *)(cmdp)-offsetof(command_entry, cmd)))
@@ -255,6 +256,11 @@ void command_process(client *c) {
 
     if (!c->authenticated && !(cmd->flags & CMD_NO_AUTH)) {
         reject(c, "NOAUTH Authentication required.");
+        return;
+    }
+    const char *refusal = repl_command_refusal(c);
+    if (refusal) {
+        reject(c, refusal);
         return;
     }
     if (evict_command_refused(c)) {

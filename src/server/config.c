@@ -34,6 +34,7 @@ typedef enum { T_BOOL, T_INT, T_LL, T_MEM, T_STR, T_ENUM, T_SPECIAL } dtype;
 #define D_LISTEN (1 << 2)    /* a change re-opens listeners */
 #define D_SECRET (1 << 3)    /* never logged */
 #define D_PROTECTED (1 << 4) /* CONFIG SET only with enable-protected-configs (Redis 7) */
+#define D_NOSET (1 << 5)     /* not for CONFIG SET, but CONFIG REWRITE writes it (replicaof) */
 
 typedef struct enum_name {
     const char *name;
@@ -82,6 +83,7 @@ static const enum_name loglevels[] = {{"debug", LOG_DEBUG},
                                       {"notice", LOG_NOTICE},
                                       {"warning", LOG_WARNING},
                                       {NULL, 0}};
+static const enum_name diskless_load_modes[] = {{"disabled", 0}, {NULL, 0}};
 static const enum_name maxmemory_policies[] = {{"volatile-lru", MAXMEMORY_VOLATILE_LRU},
                                                {"volatile-lfu", MAXMEMORY_VOLATILE_LFU},
                                                {"volatile-random", MAXMEMORY_VOLATILE_RANDOM},
@@ -339,6 +341,43 @@ static void format_str_field(const server_config *cfg, const directive *d, sbuf 
     if (s) sbuf_append_str(out, s);
 }
 
+/* replicaof <host> <port> (also as one "host port" argument); "no one" or
+ * "" unsets it. */
+static int parse_replicaof(server_config *cfg, const directive *d, sstr *argv, int argc,
+                           const char **err) {
+    (void)d;
+    int n = argc;
+    sstr *words = argv;
+    sstr *split = NULL;
+    int rc = -1;
+    if (argc == 1) {
+        split = cfgfile_split_args(argv[0], sstr_len(argv[0]), &n);
+        words = split;
+    }
+    long long port;
+    if (words && n == 0) {
+        sk_free(cfg->replicaof);
+        cfg->replicaof = NULL;
+        rc = 0;
+    } else if (words && n == 2 && !strcasecmp(words[0], "no") && !strcasecmp(words[1], "one")) {
+        sk_free(cfg->replicaof);
+        cfg->replicaof = NULL;
+        rc = 0;
+    } else if (!words || n != 2 || sstr_len(words[0]) == 0) {
+        *err = "wrong number of arguments (replicaof <host> <port>)";
+    } else if (!util_str_to_ll(words[1], sstr_len(words[1]), &port) || port < 1 || port > 65535) {
+        *err = "Invalid master port";
+    } else {
+        sk_free(cfg->replicaof);
+        size_t cap = sstr_len(words[0]) + 8;
+        cfg->replicaof = sk_malloc(cap);
+        snprintf(cfg->replicaof, cap, "%s %lld", words[0], port);
+        rc = 0;
+    }
+    if (split) cfgfile_free_args(split, n);
+    return rc;
+}
+
 /* --------------------------------------------------------------- table */
 
 #define B(n, f, fl, def)                                                                           \
@@ -414,12 +453,34 @@ static const directive directives[] = {
     B("tls-session-caching", tls_session_caching, D_TLS, "yes"),
     L("tls-session-cache-size", tls_session_cache_size, D_TLS, 0, LLONG_MAX, "20480"),
     L("tls-session-cache-timeout", tls_session_cache_timeout, D_TLS, 0, LLONG_MAX, "300"),
-    B("tls-replication", tls_replication, 0, "no"),
+    B("tls-replication", tls_replication, D_TLS, "no"),
     B("tls-cluster", tls_cluster, 0, "no"),
     X("tls-allowed-names", tls_allowed_names, D_TLS, "", parse_list, format_list),
     I("tls-auto-reload-interval", tls_auto_reload_interval, 0, 0, 86400, "0"),
     I("tls-max-handshakes-per-loop", tls_max_handshakes_per_loop, D_LISTEN, 1, 100000, "64"),
     I("tls-handshake-timeout", tls_handshake_timeout, D_TLS, 100, 3600000, "10000"),
+    /* replication */
+    X("replicaof", replicaof, D_NOSET, "", parse_replicaof, format_str_field),
+    S("masterauth", masterauth, D_SECRET, ""),
+    S("masteruser", masteruser, 0, ""),
+    B("replica-read-only", replica_read_only, 0, "yes"),
+    B("replica-serve-stale-data", replica_serve_stale_data, 0, "yes"),
+    M("repl-backlog-size", repl_backlog_size, 0, 16 * 1024, LLONG_MAX, "1mb"),
+    I("repl-backlog-ttl", repl_backlog_ttl, 0, 0, INT_MAX, "3600"),
+    I("repl-timeout", repl_timeout, 0, 1, INT_MAX, "60"),
+    I("repl-ping-replica-period", repl_ping_replica_period, 0, 1, INT_MAX, "10"),
+    B("repl-diskless-sync", repl_diskless_sync, 0, "yes"),
+    I("repl-diskless-sync-delay", repl_diskless_sync_delay, 0, 0, INT_MAX, "5"),
+    I("repl-diskless-sync-max-replicas", repl_diskless_sync_max_replicas, 0, 0, INT_MAX, "0"),
+    E("repl-diskless-load", repl_diskless_load, 0, diskless_load_modes, "disabled"),
+    I("min-replicas-to-write", min_replicas_to_write, 0, 0, INT_MAX, "0"),
+    I("min-replicas-max-lag", min_replicas_max_lag, 0, 0, INT_MAX, "10"),
+    S("replica-announce-ip", replica_announce_ip, 0, ""),
+    I("replica-announce-port", replica_announce_port, 0, 0, 65535, "0"),
+    I("replica-priority", replica_priority, 0, 0, INT_MAX, "100"),
+    B("replica-announced", replica_announced, 0, "yes"),
+    B("repl-disable-tcp-nodelay", repl_disable_tcp_nodelay, 0, "no"),
+    S("tls-replication-peer-name", tls_replication_peer_name, 0, ""),
     /* encodings */
     L("hash-max-listpack-entries", hash_max_listpack_entries, 0, 0, LLONG_MAX, "512"),
     L("hash-max-listpack-value", hash_max_listpack_value, 0, 0, LLONG_MAX, "64"),
@@ -453,6 +514,15 @@ static const struct {
     {"zset-max-ziplist-entries", "zset-max-listpack-entries"},
     {"zset-max-ziplist-value", "zset-max-listpack-value"},
     {"list-max-ziplist-size", "list-max-listpack-size"},
+    {"slaveof", "replicaof"},
+    {"slave-read-only", "replica-read-only"},
+    {"slave-serve-stale-data", "replica-serve-stale-data"},
+    {"repl-ping-slave-period", "repl-ping-replica-period"},
+    {"min-slaves-to-write", "min-replicas-to-write"},
+    {"min-slaves-max-lag", "min-replicas-max-lag"},
+    {"slave-announce-ip", "replica-announce-ip"},
+    {"slave-announce-port", "replica-announce-port"},
+    {"slave-priority", "replica-priority"},
 };
 
 static const directive *find_directive(const char *name) {
@@ -874,7 +944,7 @@ static void config_set(client *c) {
             }
         }
         items[i].d = d;
-        if (d->flags & D_IMMUTABLE) {
+        if (d->flags & (D_IMMUTABLE | D_NOSET)) {
             failed = i;
             why = "can't set immutable config";
             goto fail;
@@ -953,7 +1023,8 @@ static void directive_line(const server_config *cfg, const directive *d, sbuf *o
     sbuf_append_str(out, d->name);
     sbuf_append_char(out, ' ');
     int multi_word = d->parse == parse_list || d->parse == parse_obuf ||
-                     d->parse == parse_tls_protocols || d->parse == parse_save;
+                     d->parse == parse_tls_protocols || d->parse == parse_save ||
+                     d->parse == parse_replicaof;
     if (multi_word && val.len)
         sbuf_append(out, val.data, val.len);
     else

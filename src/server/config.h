@@ -56,6 +56,19 @@ struct server_config {
     int tls_auto_reload_interval;
     int tls_max_handshakes_per_loop;
     int tls_handshake_timeout; /* ms */
+    /* replication (replication.c) */
+    char *replicaof; /* "host port", NULL when unset */
+    char *masterauth, *masteruser;
+    int replica_read_only, replica_serve_stale_data;
+    long long repl_backlog_size;
+    int repl_backlog_ttl, repl_timeout, repl_ping_replica_period;
+    int repl_diskless_sync, repl_diskless_sync_delay, repl_diskless_sync_max_replicas;
+    int repl_diskless_load;
+    int min_replicas_to_write, min_replicas_max_lag;
+    char *replica_announce_ip;
+    int replica_announce_port, replica_priority, replica_announced;
+    int repl_disable_tcp_nodelay;
+    char *tls_replication_peer_name;
     /* encodings (thresholds used by the data-model families) */
     long long hash_max_listpack_entries, hash_max_listpack_value;
     long long set_max_intset_entries, set_max_listpack_entries, set_max_listpack_value;

@@ -21,6 +21,7 @@
 #include "blocking.h"
 #include "config.h"
 #include "multi.h"
+#include "replication.h"
 #include "server.h"
 #include "tracking.h"
 #include "propagate.h"
@@ -125,10 +126,21 @@ static void delete_expired(server *srv, sdb *db, const sstr key) {
     if (delete_key(srv, db, key)) srv->stat_expiredkeys++;
 }
 
-int db_expire_if_needed(server *srv, sdb *db, const sstr key) {
+/* On a replica an expired key is gone for its clients but stays until the
+ * master's DEL (a write on a writable replica, force, deletes it); the
+ * master's own commands still see it (Redis 7.0's expireIfNeeded). */
+static int expire_if_needed(server *srv, sdb *db, const sstr key, int force) {
     if (!db_key_is_expired(srv, db, key)) return 0;
+    if (repl_is_replica(srv)) {
+        if (repl_running_master_command(srv)) return 0;
+        if (!force) return 1;
+    }
     delete_expired(srv, db, key);
     return 1;
+}
+
+int db_expire_if_needed(server *srv, sdb *db, const sstr key) {
+    return expire_if_needed(srv, db, key, 0);
 }
 
 /* --------------------------------------------------------------- lookups */
@@ -141,7 +153,7 @@ sobj *db_lookup(server *srv, sdb *db, const sstr key, int flags) {
     sobj *val = NULL;
     if (de) {
         val = de->v.val;
-        if (db_expire_if_needed(srv, db, key)) val = NULL;
+        if (expire_if_needed(srv, db, key, flags & DB_LOOKUP_WRITE)) val = NULL;
     }
     int count = !(flags & (DB_LOOKUP_NOSTATS | DB_LOOKUP_WRITE));
     if (val) {

@@ -12,6 +12,7 @@
 
 #include "../core/mem.h"
 #include "propagate.h"
+#include "replication.h"
 #include "config.h"
 #include "evict.h"
 #include "server.h"
@@ -151,6 +152,8 @@ static int over_limit(const server *srv) {
 
 int evict_perform(server *srv) {
     if (srv->evict_pool) srv->evict_pool->running = 0;
+    /* A replica mirrors its master's data (Redis's replica-ignore-maxmemory yes). */
+    if (repl_is_replica(srv)) return EVICT_OK;
     if (!over_limit(srv)) return EVICT_OK;
     int policy = srv->cfg->maxmemory_policy;
     if (policy == MAXMEMORY_NO_EVICTION) return EVICT_FAIL;

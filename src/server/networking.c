@@ -23,6 +23,7 @@
 #include "networking.h"
 #include "aof.h"
 #include "pubsub.h"
+#include "replication.h"
 #include "server.h"
 #include "tracking.h"
 
@@ -131,6 +132,7 @@ void client_free(client *c) {
     pubsub_client_free(c);
     multi_client_free(c);
     tracking_client_free(c);
+    repl_client_free(c);
     pending_remove(c);
     if (c->conn) {
         unlink_client(srv, c);
@@ -182,7 +184,17 @@ static int protected_mode_denies(server *srv, conn *cn) {
 static void client_accepted(conn *cn) {
     server *srv = conn_get_private(cn);
     if (conn_get_state(cn) != CONN_STATE_CONNECTED) {
-        log_verbose("Error accepting a client connection: %s", conn_last_error(cn));
+        /* A refused certificate is worth telling the operator (a replica
+         * or client misconfigured), at most once a second. */
+        static long long last_tls_notice_ms;
+        char addr[80] = "";
+        conn_peer_addr(cn, addr, sizeof(addr));
+        if (conn_is_tls(cn) && srv->mstime - last_tls_notice_ms >= 1000) {
+            last_tls_notice_ms = srv->mstime;
+            log_notice("TLS client %s refused: %s", addr, conn_last_error(cn));
+        } else {
+            log_verbose("Error accepting a client connection: %s", conn_last_error(cn));
+        }
         conn_close(cn);
         return;
     }
@@ -285,6 +297,9 @@ static void check_output_limits(client *c) {
 static sbuf *reply_target(client *c) {
     if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)) return NULL;
     if (c->conn == NULL && !(c->flags & CLIENT_FAKE)) return NULL;
+    /* Replication writes to replicas and masters itself (replication.c):
+     * a master gets no replies, a replica only its stream. */
+    if (c->flags & (CLIENT_REPLICA | CLIENT_MASTER)) return NULL;
     if (c->conn) pending_add(c);
     return &c->reply;
 }
@@ -556,6 +571,7 @@ int networking_flush_pending(server *srv) {
             continue;
         }
         if (!c->conn || conn_get_state(c->conn) != CONN_STATE_CONNECTED) continue;
+        if (c->flags & (CLIENT_REPLICA | CLIENT_MASTER)) continue; /* replication.c writes */
         /* A write handler is already installed: it will continue there. */
         if (c->flags & CLIENT_WRITE_HANDLER) continue;
         write_to_client(c);

@@ -18,6 +18,7 @@
 #include "multi.h"
 #include "networking.h"
 #include "pubsub.h"
+#include "replication.h"
 #include "server.h"
 #include "server_main.h"
 #include "blocking.h"
@@ -71,6 +72,7 @@ void server_request_shutdown(server *srv) {
 }
 
 int server_prepare_shutdown(server *srv, int save) {
+    repl_shutdown(srv);
     child_kill(srv);
     aof_shutdown(srv);
     return rdb_shutdown_save(srv, save);
@@ -193,7 +195,8 @@ static void databases_cron(server *srv) {
     /* A quarter of the CPU at most goes to expiry, as Redis's slow cycle. */
     long long budget_us = 1000000LL * 25 / srv->cfg->hz / 100;
     budget_us += budget_us * (srv->cfg->active_expire_effort - 1) / 4;
-    db_active_expire_cycle(srv, budget_us);
+    /* A replica's keys expire by its master's DELs only. */
+    if (!repl_is_replica(srv)) db_active_expire_cycle(srv, budget_us);
     for (int i = 0; i < srv->dbnum; i++) {
         sdb *db = &srv->dbs[i];
         if (dict_is_rehashing(db->keys))
@@ -249,6 +252,7 @@ static void before_sleep(ev_loop *loop, void *data) {
     tracking_before_sleep(srv);
     /* The AOF first: no reply may acknowledge a write it does not hold yet. */
     aof_before_sleep(srv);
+    repl_before_sleep(srv);
     networking_flush_pending(srv);
 }
 
@@ -323,6 +327,7 @@ server *server_create(server_config *cfg, char *err, size_t errlen) {
     blocking_init(srv);
     pubsub_init(srv);
     tracking_init(srv);
+    repl_init(srv);
     rdb_init(srv);
     if (config_tls_wanted(cfg) && config_apply_tls(srv, err, errlen) < 0) goto fail;
     if (server_listen(srv, err, errlen) < 0) goto fail;
@@ -363,6 +368,7 @@ void server_destroy(server *srv) {
         if (srv->pubsub_channels) pubsub_free(srv);
         commands_free(srv);
     }
+    repl_free(srv);
     blocking_free(srv);
     tracking_free(srv);
     evict_free(srv);

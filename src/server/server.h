@@ -226,6 +226,8 @@ struct client {
 
     struct client *prev, *next;                 /* all clients list (server) */
     struct client *pending_prev, *pending_next; /* clients with output to flush */
+    struct repl_client *repl;                   /* owned by replication.c; NULL if none */
+    long long woff; /* replication offset after this client's last write (WAIT) */
 };
 
 /* Replies. Exactly one per command; after CLIENT_CLOSE_AFTER_REPLY they are
@@ -374,6 +376,7 @@ struct server {
     int shutdown_asap;
     char runid[41];
     char *executable, *config_file; /* owned, absolute */
+    struct repl_state *repl;        /* owned by replication.c */
     /* persistence */
     struct child_state *child;  /* owned by child.c: the forked child, fork stats */
     struct rdb_state *rdb;      /* owned by rdb.c: save points, last save status */
