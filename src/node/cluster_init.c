@@ -3,7 +3,7 @@
  * Both end with the same directory: the CA certificate, three key pairs and
  * certificates (control, data, api) and node.json. create makes the CA and
  * bootstraps the store with the first state (CA key included: any member can
- * then sign joins; see docs/adr/009). join never holds the CA key: it sends
+ * then sign joins; see docs/adr/010). join never holds the CA key: it sends
  * CSRs over HTTPS to a member whose CA it pinned from the token.
  */
 #include "cluster.h"

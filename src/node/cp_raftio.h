@@ -1,5 +1,5 @@
 /* cp_raftio.h - C-Raft's struct raft_io over our ev loop and a small on-disk
- * log (see docs/adr/008-raft-io.md).
+ * log (see docs/adr/009-raft-io.md).
  *
  * Disk (dir 0700, files 0600, each write fsync'd before raft hears of it):
  *   meta   term and vote (rewritten whole: tmp + fsync + rename + fsync dir)

@@ -347,7 +347,7 @@ static void test_bootstrap(void **unused) {
     raft_configuration_close(&conf);
 }
 
-/* ---- the AppendEntries-result guard (see ADR 008) ---- */
+/* ---- the AppendEntries-result guard (see ADR 009) ---- */
 
 static struct raft_message SENT;
 static int sent_count;
