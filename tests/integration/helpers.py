@@ -10,6 +10,7 @@ import atexit
 import contextlib
 import datetime
 import os
+import random
 import select
 import signal
 import socket
@@ -219,11 +220,26 @@ def report_health(servers):
             "\n".join("%s log:\n%s" % (srv.name, srv.log_tail(60)) for srv in bad)))
 
 
+_ports_given = set()
+
+
 def free_port():
-    """A loopback TCP port nobody listens on right now (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback TCP port nobody listens on right now, below the kernel's
+    ephemeral range: a port the kernel picked (bind to 0) can be handed to an
+    outgoing connection before our server binds it. Never the same port twice
+    in one run."""
+    for _ in range(200):
+        port = random.randint(20000, 32000)
+        if port in _ports_given:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _ports_given.add(port)
+        return port
+    raise AssertionError("no free loopback port in 20000-32000 after 200 tries")
 
 
 def _quote(value):
