@@ -52,13 +52,15 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# Rebuilt from scratch: `ar r` never drops the object of a deleted source,
+# which would then still be linked (and clash with its replacement).
 $(BUILD)/libsealkv.a: $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/libserver.a: $(SERVER_OBJ)
 	@mkdir -p $(dir $@)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 $(BIN)/sealkv-server: $(BUILD)/src/server/main.o $(BUILD)/libserver.a $(BUILD)/libsealkv.a
 	@mkdir -p $(BIN)
@@ -113,3 +115,5 @@ clean:
 	rm -rf build build-asan bin bin-asan build-fuzz
 
 -include $(CORE_OBJ:.o=.d) $(SERVER_OBJ:.o=.d) $(CERTS_OBJ:.o=.d) $(BUILD)/src/server/main.d
+# Unit tests too: a change to tests/unit/server_fixture.h rebuilds them.
+-include $(UNIT_BIN:=.d)

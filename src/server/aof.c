@@ -17,6 +17,7 @@
 #include "../core/mem.h"
 #include "aof_file.h"
 #include "child.h"
+#include "commands.h"
 #include "config.h"
 #include "multi.h"
 #include "propagate.h"
@@ -130,6 +131,7 @@ typedef struct aof_state {
     int sink_added;
     sbuf buf; /* written commands not yet in the file */
     int selected_db;
+    long long last_ts;        /* unix seconds of the last "#TS:" annotation */
     long long current_size;   /* bytes of the parts the manifest names */
     long long base_size;      /* current_size after the last rewrite or load */
     long long last_incr_size; /* bytes of the current incr part */
@@ -282,6 +284,12 @@ static void aof_sink(server *srv, void *ud, int dbid, sstr *argv, int argc, int 
     /* While waiting for the first base, writes before the fork are in it. */
     if (a->status == AOF_WAIT_REWRITE && !a->rewriting) return;
     if (a->status == AOF_OFF) return;
+    /* aof-timestamp-enabled: Redis's "#TS:<unix seconds>" annotation each
+     * time the second changes (loaders skip it). */
+    if (srv->cfg->aof_timestamp_enabled && srv->mstime / 1000 != a->last_ts) {
+        a->last_ts = srv->mstime / 1000;
+        sbuf_appendf(&a->buf, "#TS:%lld\r\n", a->last_ts);
+    }
     if (dbid != a->selected_db) {
         char num[24];
         int n = snprintf(num, sizeof(num), "%d", dbid);
@@ -437,6 +445,7 @@ static int switch_incr(server *srv, int persist) {
     a->fd = fd;
     a->last_incr_size = 0;
     a->selected_db = -1; /* a part must stand on its own: SELECT again */
+    a->last_ts = 0;
     return 0;
 }
 
@@ -508,7 +517,8 @@ static int write_command_base(server *srv, int fd) {
 static int write_base(server *srv, const char *path, int rdb) {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) return -errno;
-    int rc = rdb ? rdb_save_stream(srv, NULL, rdb_fd_write, &fd) : write_command_base(srv, fd);
+    int rc = rdb ? rdb_save_stream_flags(srv, NULL, RDB_SAVE_AOF_BASE, rdb_fd_write, &fd)
+                 : write_command_base(srv, fd);
     if (rc == 0 && fsync(fd) < 0) rc = -errno;
     close(fd);
     return rc;
@@ -581,18 +591,28 @@ static void rewrite_done(server *srv, int ok, void *ud) {
     fsync_dir(dirname_of(srv));
     /* Flush first: what is buffered belongs to the current (kept) part. */
     flush_aof(srv, 0);
+    sbuf before; /* the manifest as it was, to go back to */
+    sbuf_init(&before);
+    aof_manifest_format(&a->man, &before);
     aof_manifest_set_base(&a->man, name, a->rewrite_base_seq);
     aof_manifest_retire(&a->man, a->rewrite_incr_seq - 1);
-    if (persist_manifest(srv, &a->man) < 0) {
-        /* The on-disk manifest still names the old parts, which still
-         * exist: the new base is simply not used. */
+    int persisted = persist_manifest(srv, &a->man);
+    if (persisted < 0) {
+        /* The old parts still exist and the old manifest (if any) names
+         * them: the new base is simply not used. */
         unlink(path);
-        sstr_free(name);
-        sstr_free(path);
-        goto failed_keep_manifest;
+        aof_manifest back;
+        char why[256];
+        if (aof_manifest_parse(&back, before.data ? before.data : "", before.len, why,
+                               sizeof(why)) == 0) {
+            aof_manifest_clear(&a->man);
+            a->man = back;
+        }
     }
+    sbuf_free(&before);
     sstr_free(name);
     sstr_free(path);
+    if (persisted < 0) goto failed;
     delete_history(srv);
     if (a->status == AOF_WAIT_REWRITE) {
         a->status = AOF_ON;
@@ -607,17 +627,6 @@ static void rewrite_done(server *srv, int ok, void *ud) {
     a->rewrites++;
     sstr_free(tmp);
     return;
-failed_keep_manifest:
-    /* The in-memory manifest moved on: read the truth back. */
-    {
-        char err[256];
-        aof_manifest m;
-        if (read_manifest(dirname_of(srv), prefix_of(srv), &m, err, sizeof(err)) == 0) {
-            /* Keep naming the incr part we write to. */
-            aof_manifest_clear(&a->man);
-            a->man = m;
-        }
-    }
 failed:
     log_warning("Background AOF rewrite terminated with error");
     a->last_rewrite_ok = 0;
@@ -802,8 +811,6 @@ static int load_parts(server *srv, const char *dir, const aof_manifest *m, char 
     int total = (m->base ? 1 : 0) + m->nincr;
     int rc = 0;
     long long commands = 0;
-    client *c = client_create(srv, NULL, CLIENT_FAKE);
-    c->authenticated = 1;
     /* Check that every part exists before changing anything. */
     for (int i = 0; i < total && rc == 0; i++) {
         const aof_part *p = (m->base && i == 0) ? m->base : &m->incr[i - (m->base ? 1 : 0)];
@@ -827,7 +834,12 @@ static int load_parts(server *srv, const char *dir, const aof_manifest *m, char 
             continue;
         }
         long long valid = 0;
+        /* A fresh client per part, in db 0, as Redis: each part selects its db. */
+        client *c = client_create(srv, NULL, CLIENT_FAKE);
+        c->authenticated = 1;
         int r = load_command_file(srv, c, path, &valid, &commands, err, errlen);
+        if (c->flags & CLIENT_MULTI) multi_discard(c);
+        client_free(c);
         if (r == 1) {
             if (!last) {
                 snprintf(err, errlen,
@@ -858,8 +870,6 @@ static int load_parts(server *srv, const char *dir, const aof_manifest *m, char 
         }
         sstr_free(path);
     }
-    if (c->flags & CLIENT_MULTI) multi_discard(c);
-    client_free(c);
     if (rc == 0) log_notice("AOF loaded: %lld commands from %d file(s)", commands, total);
     return rc;
 }
@@ -951,6 +961,16 @@ int aof_load_at_start(server *srv, char *err, size_t errlen) {
         return 0;
     }
     if (rc < 0 && rc != SK_ENOTFOUND) return rc;
+    if (rc == SK_ENOTFOUND && access(prefix_of(srv), F_OK) == 0) {
+        /* Redis 7.0 would turn it into the base of a new directory; we do
+         * not, and starting empty would silently drop its data. */
+        snprintf(err, errlen,
+                 "Found the single-file AOF %s of a Redis older than 7.0 but no %s/%s.manifest: "
+                 "upgrading it is not supported; load it with redis-server 7.0 once (it "
+                 "converts it), or move it away",
+                 prefix_of(srv), dir, prefix_of(srv));
+        return SK_ECORRUPT;
+    }
     if (rc == 0) {
         long long start = server_ustime_now();
         srv->loading = 1;
@@ -958,6 +978,10 @@ int aof_load_at_start(server *srv, char *err, size_t errlen) {
         rc = load_parts(srv, dir, &a->man, err, errlen);
         srv->loading = 0;
         if (rc < 0) return rc;
+        srv->dirty = 0; /* what was just loaded is on disk already */
+        /* Replayed commands are not commands served (Redis counts none). */
+        commands_reset_stats(srv);
+        srv->stat_numcommands = 0;
         log_notice("DB loaded from append only file: %.3f seconds",
                    (double)(server_ustime_now() - start) / 1e6);
         /* History parts left by an interrupted cleanup. */
@@ -972,11 +996,8 @@ int aof_load_at_start(server *srv, char *err, size_t errlen) {
 static void stop_aof(server *srv) {
     aof_state *a = srv->aof;
     flush_aof(srv, 0);
-    if (a->fd >= 0) {
-        fdatasync(a->fd);
-        close(a->fd);
-        a->fd = -1;
-    }
+    retire_fd(srv, a->fd); /* after any fsync still queued for it */
+    a->fd = -1;
     if (a->rewriting) child_kill(srv); /* runs rewrite_done(ok = 0) */
     a->rewrite_scheduled = 0;
     a->status = AOF_OFF;
@@ -1055,6 +1076,16 @@ void aof_free(server *srv) {
     sbuf_free(&a->buf);
     sk_free(a);
     srv->aof = NULL;
+}
+
+int aof_writes_refused(const server *srv) {
+    const aof_state *a = srv->aof;
+    return a && a->status != AOF_OFF && !a->last_write_ok;
+}
+
+void aof_misconf_error(const server *srv, char *out, size_t outlen) {
+    snprintf(out, outlen, "MISCONF Errors writing to the AOF file: %s",
+             strerror(srv->aof ? srv->aof->last_write_errno : EIO));
 }
 
 void aof_info(server *srv, sbuf *o) {

@@ -9,9 +9,11 @@
  * before any reply of the same loop iteration leaves (and with appendfsync
  * always also fsyncs it; write_to_client calls aof_flush_before_reply so a
  * reply never overtakes its fsync). With everysec a background thread
- * fsyncs at most once a second; the loop never waits for it, except that a
- * write is postponed (up to 2 seconds, as Redis) while an fsync is still
- * running.
+ * fsyncs at most once a second; the loop never waits for it (an fsync due
+ * while the previous one still runs is skipped and counted in
+ * aof_delayed_fsync). A failed write keeps the bytes buffered, refuses
+ * writes with MISCONF until a retry succeeds, and with appendfsync always
+ * exits (as Redis: a reply may not acknowledge what is not on disk).
  *
  * Rewriting (BGREWRITEAOF, auto-aof-rewrite-*, CONFIG SET appendonly yes):
  * a new incr part is opened and recorded in the manifest at once; a forked
@@ -25,7 +27,9 @@
  * a fake client. A truncated last command of the last part is cut off
  * (aof-load-truncated yes: the file is truncated to the last whole command,
  * logged) or refused (no); any other damage, and a bad manifest, is refused
- * with a reason and nothing on disk is changed.
+ * with a reason and nothing on disk is changed. "#TS:" annotation lines
+ * (aof-timestamp-enabled) are written and skipped. A single-file AOF of Redis
+ * < 7.0 (appendfilename in dir, no manifest) is refused, not converted.
  *
  * State: srv->aof (aof_init / aof_free). Not thread-safe except for the
  * fsync thread's own queue.
@@ -65,6 +69,12 @@ int aof_shutdown(server *srv);
 int aof_apply_config(server *srv, char *err, size_t errlen);
 /* BGREWRITEAOF. 0 started, 1 scheduled (another child runs), < 0 error. */
 int aof_rewrite_background(server *srv);
+
+/* Non-zero while the last write to the AOF failed: writes are refused with
+ * the text aof_misconf_error gives ("MISCONF Errors writing to the AOF
+ * file: <reason>"), as Redis. */
+int aof_writes_refused(const server *srv);
+void aof_misconf_error(const server *srv, char *out, size_t outlen);
 
 /* INFO persistence aof_* lines. */
 void aof_info(server *srv, sbuf *out);

@@ -144,16 +144,28 @@ int aof_manifest_parse(aof_manifest *m, const char *text, size_t len, char *err,
     return 0;
 }
 
+static int needs_quotes(const sstr name) {
+    for (size_t i = 0; i < sstr_len(name); i++) {
+        unsigned char ch = (unsigned char)name[i];
+        if (ch <= ' ' || ch >= 0x7f || ch == '"' || ch == '\'' || ch == '\\') return 1;
+    }
+    return 0;
+}
+
+/* Names we write are plain; any other is quoted so that splitting the line
+ * (cfgfile_split_args, as Redis's sdssplitargs) gives it back. */
 static void format_part(sbuf *out, const aof_part *p) {
-    /* Names we write are plain; quote anyway if one has a space or quote. */
-    int quote = strpbrk(p->name, " \t\"'\\") != NULL;
     sbuf_append_str(out, "file ");
-    if (quote) {
+    if (needs_quotes(p->name)) {
         sbuf_append_char(out, '"');
         for (size_t i = 0; i < sstr_len(p->name); i++) {
-            char ch = p->name[i];
-            if (ch == '"' || ch == '\\') sbuf_append_char(out, '\\');
-            sbuf_append_char(out, ch);
+            unsigned char ch = (unsigned char)p->name[i];
+            if (ch == '"' || ch == '\\')
+                sbuf_appendf(out, "\\%c", ch);
+            else if (ch < ' ' || ch >= 0x7f)
+                sbuf_appendf(out, "\\x%02x", ch);
+            else
+                sbuf_append_char(out, (char)ch);
         }
         sbuf_append_char(out, '"');
     } else {

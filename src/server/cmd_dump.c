@@ -27,9 +27,8 @@ static void dump_command(client *c) {
     sbuf_free(&b);
 }
 
-/* As Redis's objectSetLRUOrLFU: FREQ counts under an LFU policy, IDLETIME
- * (seconds) under any other; an option that does not apply is ignored. */
-static void restore_set_clock(server *srv, sobj *o, long long freq, long long idle) {
+void rdb_set_object_clock(const server *srv, sobj *o, long long freq, long long idle) {
+    if (o->refcount == OBJ_SHARED_REFCOUNT) return; /* a shared integer has no clock of its own */
     int lfu = srv->cfg && MAXMEMORY_IS_LFU(srv->cfg->maxmemory_policy);
     if (lfu && freq >= 0) {
         long long minutes = (srv->mstime / 1000 / 60) & 65535;
@@ -118,7 +117,7 @@ static void restore_command(client *c) {
     }
     db_add(srv, c->db, key, o);
     if (ttl) db_set_expire(srv, c->db, key, ttl);
-    restore_set_clock(srv, o, op.freq, op.idle);
+    rdb_set_object_clock(srv, o, op.freq, op.idle);
     srv->dirty++;
     /* A relative TTL replays as absolute (as Redis: ABSTTL appended). */
     if (ttl && !op.absttl && propagate_active(srv)) {

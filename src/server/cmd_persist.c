@@ -54,6 +54,8 @@ int rdb_load_at_start(server *srv, char *err, size_t errlen) {
     int rc = rdb_load_file(srv, path, flags, &info, err, errlen);
     if (rc < 0) return rc;
     if (info.has_repl) repl_loaded_from_disk(srv, &info.repl);
+    srv->rdb->last_load_keys = info.keys;
+    srv->rdb->last_load_expired = info.expired_skipped;
     if (info.redis_ver[0]) log_notice("Loaded an RDB produced by version %s", info.redis_ver);
     log_notice("Done loading RDB, keys loaded: %lld, keys expired: %lld.", info.keys,
                info.expired_skipped);
@@ -80,7 +82,6 @@ int rdb_save_now(server *srv) {
     srv->dirty = 0;
     srv->rdb->lastsave = now_secs(srv);
     srv->rdb->lastbgsave_ok = 1;
-    srv->rdb->saves++;
     return 0;
 }
 
@@ -94,7 +95,6 @@ static void bgsave_done(server *srv, int ok, void *ud) {
             srv->dirty -= st->dirty_at_bgsave;
             if (srv->dirty < 0) srv->dirty = 0;
             st->lastsave = now_secs(srv);
-            st->saves++;
         } else {
             char tmp[4200];
             log_warning("Background saving error");
@@ -140,6 +140,7 @@ int rdb_bgsave(server *srv, const rdb_save_info *rsi, int fd, child_done_fn *don
     }
     st->dirty_at_bgsave = srv->dirty;
     st->child_pid = pid;
+    st->saves++; /* as Redis 7.0's rdb_saves: snapshots forked */
     st->bgsave_to_disk = fd < 0;
     st->user_done = done;
     st->user_ud = ud;
@@ -181,6 +182,12 @@ int rdb_shutdown_save(server *srv, int force) {
     return rc;
 }
 
+void rdb_after_flushall(server *srv) {
+    rdb_init(srv);
+    if (child_running(srv) && srv->rdb->bgsave_to_disk) child_kill(srv);
+    if (srv->cfg->save_point_count > 0) rdb_save_now(srv);
+}
+
 int rdb_writes_refused(const server *srv) {
     return srv->rdb && srv->cfg->stop_writes_on_bgsave_error && srv->cfg->save_point_count > 0 &&
            !srv->rdb->lastbgsave_ok;
@@ -198,15 +205,23 @@ void rdb_info(server *srv, sbuf *o) {
                  "rdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:%d\r\n"
                  "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:%s\r\n"
                  "rdb_last_bgsave_time_sec:%lld\r\nrdb_current_bgsave_time_sec:%lld\r\n"
-                 "rdb_saves:%lld\r\nrdb_last_cow_size:0\r\n",
+                 "rdb_saves:%lld\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:%lld\r\n"
+                 "rdb_last_load_keys_loaded:%lld\r\n",
                  srv->loading, srv->dirty, in_progress, st->lastsave,
-                 st->lastbgsave_ok ? "ok" : "err", st->last_bgsave_secs, elapsed, st->saves);
+                 st->lastbgsave_ok ? "ok" : "err", st->last_bgsave_secs, elapsed, st->saves,
+                 st->last_load_expired, st->last_load_keys);
 }
 
 /* -------------------------------------------------------------- commands */
 
+/* A snapshot child (to disk or to a pipe) runs: Redis's CHILD_TYPE_RDB. */
+static int rdb_child_running(const server *srv) {
+    const char *p = child_purpose(srv);
+    return p && !strcmp(p, "rdb");
+}
+
 static void save_command(client *c) {
-    if (child_running(c->srv) && c->srv->rdb && c->srv->rdb->bgsave_to_disk) {
+    if (rdb_child_running(c->srv)) {
         add_reply_error(c, "ERR Background save already in progress");
         return;
     }
@@ -228,7 +243,7 @@ static void bgsave_command(client *c) {
             return;
         }
     }
-    if (child_running(srv) && srv->rdb->bgsave_to_disk) {
+    if (rdb_child_running(srv)) {
         add_reply_error(c, "ERR Background save already in progress");
         return;
     }

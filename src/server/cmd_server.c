@@ -23,6 +23,7 @@
 #include "child.h"
 #include "rdb.h"
 #include "aof.h"
+#include "propagate.h"
 
 /* ----------------------------------------------------------------- INFO */
 
@@ -253,6 +254,7 @@ static void flushdb_command(client *c) {
     db_signal_flushed(c->srv, c->db->id);
     c->srv->dirty += db_size(c->db);
     db_empty(c->srv, c->db);
+    propagate_force(c); /* even when it was empty, as Redis 7.0 */
     add_reply_ok(c);
 }
 
@@ -263,6 +265,7 @@ static void flushall_command(client *c) {
         c->srv->dirty += db_size(&c->srv->dbs[i]);
         db_empty(c->srv, &c->srv->dbs[i]);
     }
+    rdb_after_flushall(c->srv);
     c->srv->dirty++;
     add_reply_ok(c);
 }

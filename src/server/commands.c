@@ -235,6 +235,19 @@ static int is_multi_control(const command *cmd) {
            !strcmp(n, "watch") || !strcmp(n, "quit") || !strcmp(n, "reset");
 }
 
+/* As Redis: after a failed BGSAVE (with save points and
+ * stop-writes-on-bgsave-error), writes, PING and an EXEC of queued writes
+ * are refused; the primary's stream is not. */
+static int misconf_refused(const client *c) {
+    if (!rdb_writes_refused(c->srv) || (c->flags & CLIENT_MASTER)) return 0;
+    const command *cmd = c->cmd;
+    if ((cmd->flags & CMD_WRITE) || !strcmp(cmd->name, "ping")) return 1;
+    if (!strcmp(cmd->name, "exec") && (c->flags & CLIENT_MULTI))
+        for (int i = 0; i < c->mstate_count; i++)
+            if (c->mstate[i].cmd && (c->mstate[i].cmd->flags & CMD_WRITE)) return 1;
+    return 0;
+}
+
 void command_process(client *c) {
     server *srv = c->srv;
     if (resolve_command(c) < 0) return;
@@ -261,10 +274,22 @@ void command_process(client *c) {
         }
         return;
     }
-    /* As Redis: after a failed BGSAVE, writes (and PING) are refused. */
-    if (rdb_writes_refused(srv) && !(c->flags & CLIENT_MASTER) &&
+    if (misconf_refused(c)) {
+        if ((c->flags & CLIENT_MULTI) && !strcmp(cmd->name, "exec")) {
+            ENTRY_OF(cmd)->rejected++;
+            multi_discard(c);
+            add_reply_error(c, "EXECABORT Transaction discarded because of: " RDB_MISCONF_ERROR);
+        } else {
+            reject(c, RDB_MISCONF_ERROR);
+        }
+        return;
+    }
+    /* As Redis: while the AOF cannot be written, writes are refused. */
+    if (aof_writes_refused(srv) && !(c->flags & CLIENT_MASTER) &&
         ((cmd->flags & CMD_WRITE) || !strcmp(cmd->name, "ping"))) {
-        reject(c, RDB_MISCONF_ERROR);
+        char msg[256];
+        aof_misconf_error(srv, msg, sizeof(msg));
+        reject(c, msg);
         return;
     }
     if ((c->flags & CLIENT_PUBSUB) && c->resp == 2 && !pubsub_command_allowed_in_context(cmd)) {

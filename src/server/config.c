@@ -33,6 +33,8 @@ typedef enum { T_BOOL, T_INT, T_LL, T_MEM, T_STR, T_ENUM, T_SPECIAL } dtype;
 #define D_TLS (1 << 1)       /* a change rebuilds the TLS context */
 #define D_LISTEN (1 << 2)    /* a change re-opens listeners */
 #define D_SECRET (1 << 3)    /* never logged */
+#define D_PROTECTED (1 << 4) /* CONFIG SET only with enable-protected-configs (Redis 7) */
+#define D_NOSET (1 << 5)     /* not for CONFIG SET, but CONFIG REWRITE writes it (replicaof) */
 
 typedef struct enum_name {
     const char *name;
@@ -74,6 +76,8 @@ static const enum_name appendfsync_modes[] = {{"always", AOF_FSYNC_ALWAYS},
                                               {"everysec", AOF_FSYNC_EVERYSEC},
                                               {"no", AOF_FSYNC_NO},
                                               {NULL, 0}};
+static const enum_name no_yes_local[] = {
+    {"no", PROTECTED_NO}, {"yes", PROTECTED_YES}, {"local", PROTECTED_LOCAL}, {NULL, 0}};
 static const enum_name loglevels[] = {{"debug", LOG_DEBUG},
                                       {"verbose", LOG_VERBOSE},
                                       {"notice", LOG_NOTICE},
@@ -290,6 +294,21 @@ static int parse_save(server_config *cfg, const directive *d, sstr *argv, int ar
     return 0;
 }
 
+/* As Redis: a file name, not a path (the place is `dir`). */
+static int parse_dbfilename(server_config *cfg, const directive *d, sstr *argv, int argc,
+                            const char **err) {
+    (void)d;
+    if (argc != 1 || sstr_len(argv[0]) == 0 || strchr(argv[0], '/') ||
+        strlen(argv[0]) != sstr_len(argv[0])) {
+        *err =
+            argc != 1 ? "wrong number of arguments" : "dbfilename can't be a path, just a filename";
+        return -1;
+    }
+    sk_free(cfg->dbfilename);
+    cfg->dbfilename = sk_strdup(argv[0]);
+    return 0;
+}
+
 static void format_save(const server_config *cfg, const directive *d, sbuf *out) {
     (void)d;
     for (int i = 0; i < cfg->save_point_count; i++)
@@ -391,11 +410,12 @@ static const directive directives[] = {
     B("daemonize", daemonize, D_IMMUTABLE, "no"),
     S("pidfile", pidfile, D_IMMUTABLE, ""),
     S("logfile", logfile, D_IMMUTABLE, ""),
-    S("dir", dir, 0, ""),
-    S("dbfilename", dbfilename, 0, "dump.rdb"),
+    S("dir", dir, D_PROTECTED, ""),
+    X("dbfilename", dbfilename, D_PROTECTED, "dump.rdb", parse_dbfilename, format_str_field),
+    E("enable-protected-configs", enable_protected_configs, D_IMMUTABLE, no_yes_local, "no"),
     X("save", save_points, 0, "3600 1 300 100 60 10000", parse_save, format_save),
     B("rdbcompression", rdbcompression, 0, "yes"),
-    B("rdbchecksum", rdbchecksum, 0, "yes"),
+    B("rdbchecksum", rdbchecksum, D_IMMUTABLE, "yes"), /* immutable in Redis too */
     B("stop-writes-on-bgsave-error", stop_writes_on_bgsave_error, 0, "yes"),
     B("rdb-del-sync-files", rdb_del_sync_files, 0, "no"),
     B("appendonly", appendonly, 0, "no"),
@@ -433,14 +453,14 @@ static const directive directives[] = {
     B("tls-session-caching", tls_session_caching, D_TLS, "yes"),
     L("tls-session-cache-size", tls_session_cache_size, D_TLS, 0, LLONG_MAX, "20480"),
     L("tls-session-cache-timeout", tls_session_cache_timeout, D_TLS, 0, LLONG_MAX, "300"),
-    B("tls-replication", tls_replication, 0, "no"),
+    B("tls-replication", tls_replication, D_TLS, "no"),
     B("tls-cluster", tls_cluster, 0, "no"),
     X("tls-allowed-names", tls_allowed_names, D_TLS, "", parse_list, format_list),
     I("tls-auto-reload-interval", tls_auto_reload_interval, 0, 0, 86400, "0"),
     I("tls-max-handshakes-per-loop", tls_max_handshakes_per_loop, D_LISTEN, 1, 100000, "64"),
     I("tls-handshake-timeout", tls_handshake_timeout, D_TLS, 100, 3600000, "10000"),
     /* replication */
-    X("replicaof", replicaof, D_IMMUTABLE, "", parse_replicaof, format_str_field),
+    X("replicaof", replicaof, D_NOSET, "", parse_replicaof, format_str_field),
     S("masterauth", masterauth, D_SECRET, ""),
     S("masteruser", masteruser, 0, ""),
     B("replica-read-only", replica_read_only, 0, "yes"),
@@ -850,6 +870,16 @@ static void config_get(client *c) {
 
 /* ---------------------------------------------------------- CONFIG SET */
 
+/* As Redis 7: directives that choose where files are written (dir,
+ * dbfilename) change only when enable-protected-configs allows it. */
+static int protected_allowed(const client *c) {
+    int mode = c->srv->cfg->enable_protected_configs;
+    if (mode == PROTECTED_YES) return 1;
+    if (mode != PROTECTED_LOCAL) return 0;
+    return (c->flags & CLIENT_UNIX) || !strncmp(c->addr, "127.", 4) ||
+           !strncmp(c->addr, "::1:", 4) || !strncmp(c->addr, "[::1]", 5);
+}
+
 typedef struct set_item {
     const directive *d;
     sbuf old; /* formatted old value, for rollback */
@@ -914,9 +944,14 @@ static void config_set(client *c) {
             }
         }
         items[i].d = d;
-        if (d->flags & D_IMMUTABLE) {
+        if (d->flags & (D_IMMUTABLE | D_NOSET)) {
             failed = i;
             why = "can't set immutable config";
+            goto fail;
+        }
+        if ((d->flags & D_PROTECTED) && !protected_allowed(c)) {
+            failed = i;
+            why = "can't set protected config";
             goto fail;
         }
     }
@@ -988,7 +1023,8 @@ static void directive_line(const server_config *cfg, const directive *d, sbuf *o
     sbuf_append_str(out, d->name);
     sbuf_append_char(out, ' ');
     int multi_word = d->parse == parse_list || d->parse == parse_obuf ||
-                     d->parse == parse_tls_protocols || d->parse == parse_save;
+                     d->parse == parse_tls_protocols || d->parse == parse_save ||
+                     d->parse == parse_replicaof;
     if (multi_word && val.len)
         sbuf_append(out, val.data, val.len);
     else

@@ -91,6 +91,7 @@ struct server_config {
     int auto_aof_rewrite_percentage;
     long long auto_aof_rewrite_min_size;
     int aof_load_truncated, aof_use_rdb_preamble, aof_timestamp_enabled;
+    int enable_protected_configs; /* PROTECTED_*: may CONFIG SET change dir, dbfilename */
 };
 
 enum maxmemory_policy {
@@ -103,6 +104,8 @@ enum maxmemory_policy {
     MAXMEMORY_ALLKEYS_LFU,
     MAXMEMORY_ALLKEYS_RANDOM
 };
+enum { PROTECTED_NO = 0, PROTECTED_YES = 1, PROTECTED_LOCAL = 2 };
+
 #define MAXMEMORY_IS_LFU(p) ((p) == MAXMEMORY_VOLATILE_LFU || (p) == MAXMEMORY_ALLKEYS_LFU)
 #define MAXMEMORY_IS_LRU(p) ((p) == MAXMEMORY_VOLATILE_LRU || (p) == MAXMEMORY_ALLKEYS_LRU)
 

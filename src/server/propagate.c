@@ -28,7 +28,7 @@ typedef struct propagate_ctx {
     /* The innermost running command. */
     sstr *rewrite_argv; /* owned, NULL unless rewritten */
     int rewrite_argc;
-    int rewritten, prevented;
+    int rewritten, prevented, forced;
     int flushing; /* sinks are being called */
 } propagate_ctx;
 
@@ -159,6 +159,10 @@ void propagate_prevent(client *c) {
     if (c->srv->prop) c->srv->prop->prevented = 1;
 }
 
+void propagate_force(client *c) {
+    if (c->srv->prop) c->srv->prop->forced = 1;
+}
+
 /* Collects the NULL-terminated list into an owned argv. */
 static sstr *argv_from_va(const char *first, va_list ap, int *argc) {
     int n = 0, cap = 8;
@@ -246,9 +250,10 @@ void propagate_call_begin(client *c, propagate_frame *saved) {
     saved->argc = p->rewrite_argc;
     saved->rewritten = p->rewritten;
     saved->prevented = p->prevented;
+    saved->forced = p->forced;
     p->rewrite_argv = NULL;
     p->rewrite_argc = 0;
-    p->rewritten = p->prevented = 0;
+    p->rewritten = p->prevented = p->forced = 0;
 }
 
 static int is_exec(const command *cmd) {
@@ -259,7 +264,7 @@ void propagate_call_end(client *c, propagate_frame *saved) {
     server *srv = c->srv;
     propagate_ctx *p = srv->prop;
     if (!p) return;
-    int changed = srv->dirty != saved->dirty || p->rewritten;
+    int changed = srv->dirty != saved->dirty || p->rewritten || p->forced;
     if (p->nsinks > 0 && changed && !p->prevented && !is_exec(c->cmd)) {
         if (p->rewritten) {
             queue_op(p, c->db->id, p->rewrite_argv, p->rewrite_argc, client_flags(c));
@@ -273,5 +278,6 @@ void propagate_call_end(client *c, propagate_frame *saved) {
     p->rewrite_argc = saved->argc;
     p->rewritten = saved->rewritten;
     p->prevented = saved->prevented;
+    p->forced = saved->forced;
     if (srv->call_depth == 0) send_queue(srv);
 }

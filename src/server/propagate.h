@@ -48,6 +48,9 @@ int propagate_active(const server *srv);
 void propagate_rewrite(client *c, sstr *argv, int argc);
 void propagate_also(client *c, int dbid, sstr *argv, int argc);
 void propagate_prevent(client *c);
+/* Propagate the running command as is even if it changed nothing (FLUSHDB
+ * on an empty db, as Redis 7.0). */
+void propagate_force(client *c);
 /* Convenience: propagate_rewrite/also with arguments given as C strings
  * (NULL-terminated list); "%s" style formatting is not done. */
 void propagate_rewrite_cstr(client *c, const char *first, ...) __attribute__((sentinel));
@@ -72,7 +75,7 @@ void propagate_command(server *srv, int dbid, sstr *argv, int argc, int flags);
 typedef struct propagate_frame {
     sstr *argv; /* owned while saved */
     int argc;
-    int rewritten, prevented;
+    int rewritten, prevented, forced;
     long long dirty;
 } propagate_frame;
 void propagate_call_begin(client *c, propagate_frame *saved);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <strings.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -76,7 +77,7 @@ static void put_aux_ll(sbuf *b, const char *key, long long v) {
     put_aux(b, key, num);
 }
 
-static void put_header(server *srv, const rdb_save_info *rsi, sbuf *b) {
+static void put_header(server *srv, const rdb_save_info *rsi, int flags, sbuf *b) {
     char magic[16];
     snprintf(magic, sizeof(magic), "REDIS%04d", RDB_VERSION);
     sbuf_append(b, magic, 9);
@@ -89,7 +90,7 @@ static void put_header(server *srv, const rdb_save_info *rsi, sbuf *b) {
         put_aux(b, "repl-id", rsi->repl_id);
         put_aux_ll(b, "repl-offset", rsi->repl_offset);
     }
-    put_aux_ll(b, "aof-base", 0);
+    put_aux_ll(b, "aof-base", (flags & RDB_SAVE_AOF_BASE) ? 1 : 0);
     (void)srv;
 }
 
@@ -137,10 +138,15 @@ static int put_db(server *srv, sdb *db, writer *wr) {
 }
 
 int rdb_save_stream(server *srv, const rdb_save_info *rsi, rdb_write_fn *w, void *ud) {
+    return rdb_save_stream_flags(srv, rsi, 0, w, ud);
+}
+
+int rdb_save_stream_flags(server *srv, const rdb_save_info *rsi, int flags, rdb_write_fn *w,
+                          void *ud) {
     writer wr = {SBUF_INIT, 0, w, ud};
     int rc = 0;
     sbuf_reserve(&wr.buf, WRITE_CHUNK * 2);
-    put_header(srv, rsi, &wr.buf);
+    put_header(srv, rsi, flags, &wr.buf);
     for (int i = 0; i < srv->dbnum && rc == 0; i++)
         if (dict_size(srv->dbs[i].keys)) rc = put_db(srv, &srv->dbs[i], &wr);
     if (rc == 0) {
@@ -165,6 +171,11 @@ int rdb_fd_write(void *ud, const void *p, size_t len) {
         ssize_t n = write(fd, s, len);
         if (n < 0) {
             if (errno == EINTR) continue;
+            if (errno == EAGAIN) { /* a non-blocking pipe: wait until it drains */
+                struct pollfd pfd = {fd, POLLOUT, 0};
+                poll(&pfd, 1, -1);
+                continue;
+            }
             return -errno;
         }
         s += n;
@@ -323,8 +334,10 @@ static const char *type_name(int type) {
     return type == RDB_TYPE_MODULE || type == RDB_TYPE_MODULE_2 ? "a module" : "an unknown";
 }
 
-/* One key and its value; expire is -1 or absolute ms. */
-static int read_key(loader *ld, int type, sdb *db, long long expire) {
+/* One key and its value; expire is -1 or absolute ms, idle / freq -1 or
+ * what the IDLE / FREQ opcodes before it said. */
+static int read_key(loader *ld, int type, sdb *db, long long expire, long long idle,
+                    long long freq) {
     if (type == RDB_TYPE_MODULE || type == RDB_TYPE_MODULE_2)
         return fail(ld, "a key holds a module value (type %d); sealkv has no modules", type);
     sstr key = NULL;
@@ -358,6 +371,7 @@ static int read_key(loader *ld, int type, sdb *db, long long expire) {
         return rc;
     }
     de->v.val = o;
+    rdb_set_object_clock(ld->srv, o, freq, idle);
     if (expire != -1) dict_add_raw(db->expires, key, NULL)->v.s64 = expire;
     ld->info.keys++;
     return 0;
@@ -365,7 +379,7 @@ static int read_key(loader *ld, int type, sdb *db, long long expire) {
 
 static int read_body(loader *ld) {
     sdb *db = &ld->fresh.dbs[0];
-    long long expire = -1;
+    long long expire = -1, idle = -1, freq = -1;
     for (;;) {
         int op;
         if (rdb_read_type(&ld->r, &op) < 0)
@@ -387,9 +401,11 @@ static int read_body(loader *ld) {
             continue;
         case OP_IDLE:
             if (rdb_read_len(&ld->r, &a, NULL) < 0) return truncated(ld, "an LRU idle time");
+            idle = a > (uint64_t)LLONG_MAX ? LLONG_MAX : (long long)a;
             continue;
         case OP_FREQ:
             if (rdb_read_raw(&ld->r, raw, 1) < 0) return truncated(ld, "an LFU counter");
+            freq = raw[0];
             continue;
         case OP_SELECTDB:
             if (rdb_read_len(&ld->r, &a, NULL) < 0) return truncated(ld, "a SELECTDB index");
@@ -420,9 +436,9 @@ static int read_body(loader *ld) {
                             "has no functions: delete them on the source (FUNCTION FLUSH) and "
                             "save again");
         default: {
-            int rc = read_key(ld, op, db, expire);
+            int rc = read_key(ld, op, db, expire, idle, freq);
             if (rc < 0) return rc;
-            expire = -1;
+            expire = idle = freq = -1;
         }
         }
     }

@@ -47,8 +47,13 @@ typedef int rdb_write_fn(void *ud, const void *p, size_t len);
 int rdb_save_stream(server *srv, const rdb_save_info *rsi, rdb_write_fn *w, void *ud);
 /* The temp file rdb_save_file(path) uses in the process pid. */
 void rdb_temp_path(const char *path, int pid, char *out, size_t outlen);
-/* An rdb_write_fn for a blocking fd (ud points to the int fd): all bytes or
- * -errno. */
+/* Same with flags: RDB_SAVE_AOF_BASE writes AUX aof-base 1 (the RDB part of
+ * an AOF, as Redis's aof-use-rdb-preamble). */
+#define RDB_SAVE_AOF_BASE 1
+int rdb_save_stream_flags(server *srv, const rdb_save_info *rsi, int flags, rdb_write_fn *w,
+                          void *ud);
+/* An rdb_write_fn for a file or pipe (ud points to the int fd): all bytes
+ * (waiting on a non-blocking fd that is full) or -errno. */
 int rdb_fd_write(void *ud, const void *p, size_t len);
 /* A temp file in path's directory, fsync, rename over path, fsync the
  * directory. 0 or < 0 with the reason in err (the old file is untouched). */
@@ -72,7 +77,8 @@ int rdb_load_buffer(server *srv, const void *p, size_t len, int flags, rdb_load_
                     char *err, size_t errlen);
 
 /* BGSAVE: a child writes the snapshot to fd (a pipe, for diskless
- * replication; the child closes it) when fd >= 0, else to dir/dbfilename.
+ * replication) when fd >= 0, else to dir/dbfilename. The parent keeps its copy
+ * of fd (close the write end so the reader sees EOF when the child exits).
  * done (may be NULL) runs in the parent when the child exits, after the
  * server's own bookkeeping (lastsave, rdb_last_bgsave_status). Returns the
  * child's pid (> 0), SK_EBUSY if a child is running, or -errno. */
@@ -82,16 +88,17 @@ int rdb_bgsave(server *srv, const rdb_save_info *rsi, int fd, child_done_fn *don
 
 /* Status the server keeps about saves (srv->rdb). */
 typedef struct rdb_state {
-    long long lastsave;         /* unix seconds of the last successful save */
-    long long lastbgsave_try;   /* unix seconds of the last BGSAVE attempt */
-    int lastbgsave_ok;          /* last BGSAVE status, 1 at start */
-    long long last_bgsave_secs; /* duration of the last BGSAVE, -1 before any */
-    long long dirty_at_bgsave;  /* srv->dirty when the running BGSAVE forked */
-    int bgsave_scheduled;       /* BGSAVE SCHEDULE waiting for the running child */
-    int bgsave_to_disk;         /* the running child writes dir/dbfilename */
-    long long saves;            /* successful saves since start (rdb_saves) */
-    int child_pid;              /* the running BGSAVE's child, for its temp file */
-    child_done_fn *user_done;   /* rdb_bgsave's caller's callback, run after ours */
+    long long lastsave;                          /* unix seconds of the last successful save */
+    long long lastbgsave_try;                    /* unix seconds of the last BGSAVE attempt */
+    int lastbgsave_ok;                           /* last BGSAVE status, 1 at start */
+    long long last_bgsave_secs;                  /* duration of the last BGSAVE, -1 before any */
+    long long dirty_at_bgsave;                   /* srv->dirty when the running BGSAVE forked */
+    int bgsave_scheduled;                        /* BGSAVE SCHEDULE waiting for the running child */
+    int bgsave_to_disk;                          /* the running child writes dir/dbfilename */
+    long long saves;                             /* BGSAVE children forked (rdb_saves) */
+    int child_pid;                               /* the running BGSAVE's child, for its temp file */
+    long long last_load_keys, last_load_expired; /* the start-up load */
+    child_done_fn *user_done; /* rdb_bgsave's caller's callback, run after ours */
     void *user_ud;
 } rdb_state;
 
@@ -109,6 +116,9 @@ int rdb_save_now(server *srv);
 /* At shutdown: saves when save points exist (or force > 0; never when
  * force < 0). Returns 0, or < 0 when the save failed. */
 int rdb_shutdown_save(server *srv, int force);
+/* After FLUSHALL, as Redis: a running BGSAVE is killed (its snapshot is
+ * stale) and, with save points, the empty data set is saved at once. */
+void rdb_after_flushall(server *srv);
 /* Non-zero when writes must be refused with RDB_MISCONF_ERROR. */
 int rdb_writes_refused(const server *srv);
 /* INFO persistence lines about RDB (after "# Persistence"). */

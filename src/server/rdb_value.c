@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../core/crc64.h"
+#include "../core/dict.h"
 #include "../core/err.h"
 #include "../core/intset.h"
 #include "../core/listpack.h"
@@ -749,18 +750,69 @@ static int zb_elem(void *ud, const unsigned char *s, size_t len, int64_t v) {
     return 0;
 }
 
-/* Builds the value; a member twice or nothing at all is bad data. */
-static int zb_finish(zset_build *zb, const server *srv, sobj **out) {
-    if (zb->pending || zb->n == 0) return SK_EPROTO;
-    sobj *o = zset_new(srv, zb->n, zb->maxlen);
+/* qsort_r comparator over indexes into the zset_build (ctx): by score,
+ * then member, the order of a sorted set. */
+static int zb_cmp_order(const void *a, const void *b, void *ctx) {
+    const zset_build *zb = ctx;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    if (zb->score[i] != zb->score[j]) return zb->score[i] < zb->score[j] ? -1 : 1;
+    return zset_cmp_member(zb->ele[i], sstr_len(zb->ele[i]), zb->ele[j], sstr_len(zb->ele[j]));
+}
+
+/* Non-zero when a member appears twice: an open-addressing set of indexes
+ * keyed by the members' hashes, O(n). */
+static int zb_has_duplicate(const zset_build *zb) {
+    size_t cap = 16;
+    while (cap < zb->n * 2)
+        cap <<= 1;
+    size_t local[512];
+    size_t *slot = cap <= 512 ? local : sk_malloc(cap * sizeof(*slot));
+    for (size_t i = 0; i < cap; i++)
+        slot[i] = SIZE_MAX;
+    int dup = 0;
+    for (size_t i = 0; i < zb->n && !dup; i++) {
+        size_t len = sstr_len(zb->ele[i]);
+        size_t h = (size_t)dict_hash_bytes(zb->ele[i], len) & (cap - 1);
+        for (; slot[h] != SIZE_MAX; h = (h + 1) & (cap - 1)) {
+            const sstr other = zb->ele[slot[h]];
+            if (sstr_len(other) == len && !memcmp(other, zb->ele[i], len)) {
+                dup = 1;
+                break;
+            }
+        }
+        slot[h] = i;
+    }
+    if (slot != local) sk_free(slot);
+    return dup;
+}
+
+/* Builds the value; a member twice or nothing at all is bad data. Members
+ * are put in order first (what Redis writes already is) so each is
+ * appended, never searched for: inserting one by one costs O(n^2) score
+ * parses in a listpack. A listpack blob (lp, lplen) already in order is
+ * kept as it is. */
+static int zb_finish(zset_build *zb, const server *srv, const unsigned char *lp, size_t lplen,
+                     sobj **out) {
+    if (zb->pending || zb->n == 0 || zb_has_duplicate(zb)) return SK_EPROTO;
+    size_t *idx = sk_malloc(zb->n * sizeof(*idx));
+    int in_order = 1;
     for (size_t i = 0; i < zb->n; i++) {
-        int flags = 0;
-        zset_add(srv, o, zb->score[i], zb->ele[i], sstr_len(zb->ele[i]), ZADD_IN_NX, &flags, NULL);
-        if (!(flags & ZADD_OUT_ADDED)) {
-            obj_release(o);
-            return SK_EPROTO;
+        idx[i] = i;
+        if (i && in_order) in_order = zb_cmp_order(&idx[i - 1], &idx[i], zb) < 0;
+    }
+    if (!in_order) qsort_r(idx, zb->n, sizeof(*idx), zb_cmp_order, zb);
+    sobj *o = zset_new(srv, zb->n, zb->maxlen);
+    /* Formatting the scores again would cost more than everything else. */
+    if (lp && in_order && o->encoding == OBJ_ENC_LISTPACK && lp_bytes(lp) == lplen) {
+        lp_free(o->ptr);
+        o->ptr = lp_dup(lp);
+    } else {
+        for (size_t i = 0; i < zb->n; i++) {
+            sstr e = zb->ele[idx[i]];
+            zset_append_sorted(srv, o, zb->score[idx[i]], e, sstr_len(e));
         }
     }
+    sk_free(idx);
     *out = o;
     return 0;
 }
@@ -793,12 +845,16 @@ static int load_zset(rdb_reader *r, const server *srv, int type, sobj **out) {
             rc = SK_EPROTO;
         } else {
             const unsigned char *p = (const unsigned char *)blob;
-            rc = type == RDB_TYPE_ZSET_LISTPACK ? lp_walk(p, sstr_len(blob), zb_elem, &zb)
-                                                : zl_walk(p, sstr_len(blob), zb_elem, &zb);
+            int is_lp = type == RDB_TYPE_ZSET_LISTPACK;
+            rc = is_lp ? lp_walk(p, sstr_len(blob), zb_elem, &zb)
+                       : zl_walk(p, sstr_len(blob), zb_elem, &zb);
+            if (rc == 0) rc = zb_finish(&zb, srv, is_lp ? p : NULL, sstr_len(blob), out);
             sstr_free(blob);
+            zb_free(&zb);
+            return rc;
         }
     }
-    if (rc == 0) rc = zb_finish(&zb, srv, out);
+    if (rc == 0) rc = zb_finish(&zb, srv, NULL, 0, out);
     zb_free(&zb);
     return rc;
 }

@@ -125,6 +125,11 @@ int rdb_verify_payload(const void *p, size_t len);
  * used. 0 and *out (owned), SK_EPROTO or SK_EINVAL. */
 int rdb_load_payload(const server *srv, const void *p, size_t len, sobj **out);
 
+/* As Redis's objectSetLRUOrLFU (RESTORE's IDLETIME / FREQ, RDB's IDLE /
+ * FREQ): freq counts under an LFU policy, idle (seconds) under any other;
+ * one that does not apply, or -1, is ignored. */
+void rdb_set_object_clock(const server *srv, sobj *o, long long freq, long long idle);
+
 /* DUMP and RESTORE (cmd_dump.c), NULL-name terminated. */
 extern const command cmds_dump[];
 

@@ -31,10 +31,11 @@ typedef struct repl_client {
     int listening_port;
     char announced_ip[64];
     long long ack_off, ack_time_ms, sync_start_ms;
-    int start_on_ack;  /* diskless: the stream starts with the replica's first ACK */
-    int write_handler; /* our write handler is installed */
-    int in_job;        /* takes part in the running snapshot job */
-    repl_cursor cur;   /* the stream position (attached from the snapshot on) */
+    long long last_write_ms; /* last time the payload moved (transfer timeouts) */
+    int start_on_ack;        /* diskless: the stream starts with the replica's first ACK */
+    int write_handler;       /* our write handler is installed */
+    int in_job;              /* takes part in the running snapshot job */
+    repl_cursor cur;         /* the stream position (attached from the snapshot on) */
     /* disk payload */
     int bulk_fd;
     long long bulk_left;
@@ -161,6 +162,8 @@ void psync_command(client *c);
 void sync_command(client *c);
 void wait_command(client *c);
 void repl_master_kill_job(repl_state *r);
+/* Blocking: sends online replicas their pending stream, within budget_ms. */
+void repl_master_drain(repl_state *r, long long budget_ms);
 
 /* repl_replica.c */
 /* from_config: the replicaof directive at start (no history of our own to offer) */

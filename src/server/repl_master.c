@@ -249,6 +249,7 @@ static void replica_write(repl_state *r, repl_client *rc) {
         }
         budget -= (size_t)n;
         r->srv->stat_net_output_bytes += (uint64_t)n;
+        rc->last_write_ms = r->srv->mstime;
         switch (phase) {
         case 0:
             c->sentlen += (size_t)n;
@@ -415,6 +416,7 @@ static void job_child_done(server *srv, int ok, void *ud) {
         sbuf_appendf(&rc->pbuf, "$%lld\r\n", (long long)st.st_size);
         rc->ppos = 0;
         rc->state = REPLICA_SEND_BULK;
+        rc->last_write_ms = r->srv->mstime;
         replica_write(r, rc);
     }
     job_free(r);
@@ -476,6 +478,7 @@ static void job_start(repl_state *r) {
         if (!rc->is_replica || rc->state != REPLICA_WAIT_BGSAVE_START) continue;
         rc->state = REPLICA_WAIT_BGSAVE_END;
         rc->in_job = 1;
+        rc->last_write_ms = srv->mstime;
         rc->job_pos = 0;
         j->nparts++;
         repl_cursor_attach(&r->backlog, &rc->cur, r->offset + 1);
@@ -530,9 +533,18 @@ void repl_master_cron(repl_state *r) {
             sbuf_append_char(&rc->c->reply, '\n');
             replica_write(r, rc);
         }
-        if (second && rc->state == REPLICA_ONLINE &&
-            now - rc->ack_time_ms > (long long)srv->cfg->repl_timeout * 1000) {
+        long long timeout = (long long)srv->cfg->repl_timeout * 1000;
+        if (second && rc->state == REPLICA_ONLINE && now - rc->ack_time_ms > timeout) {
             log_warning("Disconnecting timedout replica (streaming sync): %s", replica_name(rc));
+            client_free_async(rc->c);
+        }
+        /* A replica that stopped reading its payload would hold up the
+         * others of a diskless sync forever. */
+        int sending = rc->state == REPLICA_SEND_BULK ||
+                      (rc->state == REPLICA_WAIT_BGSAVE_END && rc->in_job && r->job &&
+                       r->job->diskless && rc->job_pos < r->job->chunk.len);
+        if (second && sending && rc->last_write_ms && now - rc->last_write_ms > timeout) {
+            log_warning("Disconnecting timedout replica (full sync): %s", replica_name(rc));
             client_free_async(rc->c);
         }
     }
@@ -565,6 +577,27 @@ void repl_master_flush(repl_state *r) {
     job_progress(r);
     for (repl_client *rc = r->clients; rc; rc = rc->next)
         if (rc->is_replica && !rc->write_handler) replica_write(r, rc);
+}
+
+void repl_master_drain(repl_state *r, long long budget_ms) {
+    if (!r->has_backlog) return;
+    long long deadline = ev_now_ms() + budget_ms;
+    for (repl_client *rc = r->clients; rc; rc = rc->next) {
+        client *c = rc->c;
+        if (!rc->is_replica || rc->state != REPLICA_ONLINE || rc->start_on_ack || !c->conn ||
+            (c->flags & CLIENT_CLOSE_ASAP))
+            continue;
+        if (c->reply.len > c->sentlen) continue; /* mid-reply: not worth a partial */
+        const char *p;
+        size_t len;
+        while ((len = repl_cursor_peek(&r->backlog, &rc->cur, &p)) > 0) {
+            long long left = deadline - ev_now_ms();
+            if (left <= 0) return;
+            int n = conn_sync_write(c->conn, p, len, left);
+            if (n <= 0) break;
+            repl_cursor_advance(&r->backlog, &rc->cur, (size_t)n);
+        }
+    }
 }
 
 /* ------------------------------------------------------------- WAIT */

@@ -126,6 +126,10 @@ void repl_free(server *srv) {
     srv->repl = NULL;
 }
 
+void repl_shutdown(server *srv) {
+    if (srv->repl) repl_master_drain(srv->repl, 1000);
+}
+
 void repl_before_sleep(server *srv) {
     if (srv->repl) repl_master_flush(srv->repl);
 }
@@ -156,7 +160,20 @@ int repl_save_info(server *srv, rdb_save_info *rsi) {
 
 void repl_loaded_from_disk(server *srv, const rdb_save_info *rsi) {
     repl_state *r = srv->repl;
-    if (!r || !r->master_host || !rsi || strlen(rsi->repl_id) != REPL_ID_SIZE) return;
+    if (!r || !rsi || strlen(rsi->repl_id) != REPL_ID_SIZE) return;
+    if (!r->master_host) {
+        /* A restarted master: its replicas may continue the history the
+         * file ends with (Redis 7.0 does the same), under a new id. */
+        memcpy(r->replid2, rsi->repl_id, sizeof(r->replid2));
+        r->offset = rsi->repl_offset;
+        r->second_replid_offset = r->offset + 1;
+        repl_new_replid(r);
+        repl_backlog_create(r);
+        r->no_replicas_since_ms = srv->mstime;
+        log_notice("Replicas of the saved history %s may continue up to offset %lld", r->replid2,
+                   r->offset);
+        return;
+    }
     memcpy(r->replid, rsi->repl_id, sizeof(r->replid));
     r->offset = rsi->repl_offset;
     r->master_db =
@@ -222,6 +239,9 @@ void repl_info_stats(server *srv, sbuf *o) {
 static void replicaof_command(client *c) {
     repl_state *r = c->srv->repl;
     if (arg_is(c, 1, "no") && arg_is(c, 2, "one")) {
+        /* CONFIG REWRITE records the role REPLICAOF gave, as Redis. */
+        sk_free(c->srv->cfg->replicaof);
+        c->srv->cfg->replicaof = NULL;
         if (r->master_host) {
             repl_replica_unset_master(r);
             log_notice("MASTER MODE enabled (user request from 'id=%llu addr=%s')",
@@ -247,6 +267,10 @@ static void replicaof_command(client *c) {
         return;
     }
     repl_replica_set_master(r, c->argv[1], (int)port, 0);
+    sk_free(c->srv->cfg->replicaof);
+    size_t cap = sstr_len(c->argv[1]) + 8;
+    c->srv->cfg->replicaof = sk_malloc(cap);
+    snprintf(c->srv->cfg->replicaof, cap, "%s %d", c->argv[1], (int)port);
     log_notice("REPLICAOF %s:%d enabled (user request from 'id=%llu addr=%s')", r->master_host,
                r->master_port, (unsigned long long)c->id, c->addr);
     add_reply_ok(c);

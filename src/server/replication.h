@@ -29,6 +29,11 @@ struct rdb_save_info;
 void repl_init(server *srv);
 void repl_free(server *srv);
 
+/* Before exit: online replicas get up to a second to receive the stream
+ * written so far (Redis waits for them up to shutdown-timeout), so they
+ * continue with PSYNC from the restarted master. */
+void repl_shutdown(server *srv);
+
 /* Hooks of the rest of the server. */
 void repl_before_sleep(server *srv); /* flushes replica output, sends GETACKs */
 void repl_client_free(client *c);    /* any client; cheap for normal ones */
@@ -45,8 +50,8 @@ int repl_running_master_command(const server *srv);
  * stream's db) so a restarted replica can PSYNC. Returns 0, or -1 when
  * there is nothing worth recording (rsi untouched). */
 int repl_save_info(server *srv, struct rdb_save_info *rsi);
-/* After loading the RDB at start: adopt its replication id/offset when we
- * are configured as a replica. */
+/* After loading the RDB at start: a replica adopts its replication id and
+ * offset (to PSYNC), a master offers them as its previous history. */
 void repl_loaded_from_disk(server *srv, const struct rdb_save_info *rsi);
 
 /* INFO replication section, and the sync_* lines of INFO stats. */

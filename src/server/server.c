@@ -72,6 +72,7 @@ void server_request_shutdown(server *srv) {
 }
 
 int server_prepare_shutdown(server *srv, int save) {
+    repl_shutdown(srv);
     child_kill(srv);
     aof_shutdown(srv);
     return rdb_shutdown_save(srv, save);

@@ -144,6 +144,10 @@ unsigned long zset_length(const sobj *o);
  * (may be NULL) receives the score after the operation. */
 int zset_add(const server *srv, sobj *o, double score, const char *ele, size_t len, int in_flags,
              int *out_flags, double *newscore);
+/* Loading (RDB): adds a member the caller knows is new and sorts after every
+ * member present (by score, then member), so the listpack grows at its tail
+ * and nothing is searched. Converts to a skiplist past the thresholds. */
+void zset_append_sorted(const server *srv, sobj *o, double score, const char *ele, size_t len);
 int zset_del(sobj *o, const char *ele, size_t len);                  /* 1 if it was there */
 int zset_score(sobj *o, const char *ele, size_t len, double *score); /* 1 if found */
 /* 0-based rank (from the highest score when reverse), -1 when absent. */

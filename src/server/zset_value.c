@@ -69,12 +69,16 @@ static unsigned char *zzl_find(unsigned char *lp, const char *ele, size_t len, d
     return eptr;
 }
 
+/* The text a score is stored as. Redis 7.0 stores integral scores as
+ * listpack integers, so -0 becomes 0 here (but stays -0 in a skiplist). */
+static int zzl_score_text(char *sbuf, size_t size, double score) {
+    if (score == 0) score = 0.0;
+    return util_d_to_str(sbuf, size, score);
+}
+
 static unsigned char *zzl_insert(unsigned char *lp, const char *ele, size_t len, double score) {
     char sbuf[64];
-    /* Redis 7.0 stores integral scores as listpack integers, so -0 becomes
-     * 0 here (but stays -0 in a skiplist). */
-    if (score == 0) score = 0.0;
-    int slen = util_d_to_str(sbuf, sizeof(sbuf), score);
+    int slen = zzl_score_text(sbuf, sizeof(sbuf), score);
     unsigned char *eptr = lp_first(lp);
     while (eptr) {
         unsigned char *sptr = lp_next(lp, eptr);
@@ -250,6 +254,21 @@ int zset_add(const server *srv, sobj *o, double score, const char *ele, size_t l
         if (r != -2) return r;
     }
     return ht_add(o, score, ele, len, in_flags, out_flags, newscore);
+}
+
+void zset_append_sorted(const server *srv, sobj *o, double score, const char *ele, size_t len) {
+    if (o->encoding == OBJ_ENC_LISTPACK) {
+        if (zset_length(o) + 1 <= (unsigned long long)zmax_entries(srv) &&
+            len <= (unsigned long long)zmax_value(srv) && lp_safe_to_add(o->ptr, len)) {
+            char sbuf[64];
+            int slen = zzl_score_text(sbuf, sizeof(sbuf), score);
+            o->ptr = lp_append(o->ptr, (const unsigned char *)ele, len);
+            o->ptr = lp_append(o->ptr, (const unsigned char *)sbuf, (size_t)slen);
+            return;
+        }
+        zset_convert_to_skiplist(o);
+    }
+    zht_insert(o->ptr, score, ele, len);
 }
 
 int zset_del(sobj *o, const char *ele, size_t len) {

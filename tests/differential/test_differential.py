@@ -71,7 +71,7 @@ class _Target:
 
 
 REDIS = _Target("redis", REDIS_SERVER, [("save", ""), ("appendonly", "no")])
-SEALKV = _Target("sealkv", os.path.join(SEALKV_BIN, "sealkv-server"), [])
+SEALKV = _Target("sealkv", os.path.join(SEALKV_BIN, "sealkv-server"), [("save", "")])
 
 
 class Conn(RawConn):

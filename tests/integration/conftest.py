@@ -40,7 +40,8 @@ class Target:
             self.extra_directives = [("save", ""), ("appendonly", "no")]
         else:
             self.binary = os.path.join(self.bin_dir, "sealkv-server")
-            self.extra_directives = []
+            # sealkv saves on shutdown too (Redis's default save points).
+            self.extra_directives = [("save", "")]
 
     @property
     def is_redis(self):

@@ -277,14 +277,18 @@ def _cfg(r, name):
 
 
 def test_config_directives(target, servers, tmp_path):
-    sut = servers(target, tmp_path, [("save", "900 1"), ("save", "300 10")])
+    sut = servers(target, tmp_path, [("save", "900 1"), ("save", "300 10"),
+                                     ("enable-protected-configs", "local")])
     r = make_client(sut, "plain")
     assert _cfg(r, "save") == "900 1 300 10"
     r.execute_command("CONFIG", "SET", "save", "60 5")
     assert _cfg(r, "save") == "60 5"
     r.execute_command("CONFIG", "SET", "save", "")
     assert _cfg(r, "save") == ""
-    for name, value in (("rdbcompression", "no"), ("rdbchecksum", "no"),
+    with pytest.raises(Exception) as e:
+        r.execute_command("CONFIG", "SET", "rdbchecksum", "no")
+    assert "immutable" in str(e.value)
+    for name, value in (("rdbcompression", "no"),
                         ("stop-writes-on-bgsave-error", "no"), ("rdb-del-sync-files", "yes"),
                         ("dbfilename", "other.rdb")):
         r.execute_command("CONFIG", "SET", name, value)
@@ -292,23 +296,35 @@ def test_config_directives(target, servers, tmp_path):
     with pytest.raises(Exception):
         r.execute_command("CONFIG", "SET", "save", "60")
     with pytest.raises(Exception):
-        r.execute_command("CONFIG", "SET", "rdbchecksum", "maybe")
+        r.execute_command("CONFIG", "SET", "rdbcompression", "maybe")
     r.execute_command("CONFIG", "SET", "save", "120 7")
     r.execute_command("CONFIG", "REWRITE")
     with open(sut.config_path) as f:
         text = f.read()
-    assert "save 120 7" in text and "dbfilename other.rdb" in text
+    assert "save 120 7" in text
+    assert "dbfilename other.rdb" in text.replace('"', "")
     sut.restart()
     r = make_client(sut, "plain")
     assert _cfg(r, "save") == "120 7"
     assert _cfg(r, "dbfilename") == "other.rdb"
 
 
+def test_file_locations_are_protected(target, servers, tmp_path):
+    sut = servers(target, tmp_path, [("save", "")])
+    r = make_client(sut, "plain")
+    for name in ("dir", "dbfilename"):
+        with pytest.raises(Exception) as e:
+            r.execute_command("CONFIG", "SET", name, "/tmp/x")
+        assert "can't set protected config" in str(e.value)
+    assert _cfg(r, "dbfilename") == "dump.rdb"
+
+
 @pytest.mark.sealkv_only
 def test_failed_bgsave_refuses_writes(target, servers, tmp_path):
     work = tmp_path / "gone"
     os.makedirs(work)
-    sut = servers(target, tmp_path / "srv", [("save", "3600 1"), ("dir", str(work))])
+    sut = servers(target, tmp_path / "srv", [("save", "3600 1"), ("dir", str(work)),
+                                             ("enable-protected-configs", "yes")])
     r = make_client(sut, "plain")
     r.set("a", "1")
     os.rmdir(work)  # the server's working directory disappears: saves fail
@@ -319,6 +335,15 @@ def test_failed_bgsave_refuses_writes(target, servers, tmp_path):
         r.set("b", "2")
     assert str(e.value).startswith("MISCONF")
     assert r.get("a") == "1"  # reads still work
+    with pytest.raises(Exception) as e:
+        r.ping()
+    assert str(e.value).startswith("MISCONF")
+    raw = sut.raw("plain")
+    replies = [raw.cmd(*c) for c in (("MULTI",), ("GET", "a"), ("SET", "c", "3"), ("EXEC",))]
+    raw.close()
+    assert replies[0] == b"+OK" and replies[1] == b"+QUEUED"
+    assert replies[2].startswith(b"-MISCONF")
+    assert replies[3].startswith(b"-EXECABORT")
     os.makedirs(tmp_path / "new")
     r.execute_command("CONFIG", "SET", "dir", str(tmp_path / "new"))
     assert r.execute_command("BGSAVE") == "Background saving started"
@@ -418,3 +443,60 @@ def test_expired_keys_skipped_and_old_versions(target, servers, tmp_path):
                                              checksum=False))
     sut.start()
     assert _client(sut).execute_command("GET", "v6") == b"6"
+
+
+def test_flushall_saves_and_debug_reload(target, servers, tmp_path):
+    extra = [("enable-debug-command", "yes")] if target.is_redis else []
+    sut = servers(target, tmp_path, [("save", "3600 1")] + extra)
+    r = make_client(sut, "plain")
+    r.set("a", "1")
+    r.rpush("l", "x", "y")
+    r.expire("l", 1000)
+    assert r.execute_command("DEBUG", "RELOAD") == "OK"
+    assert r.get("a") == "1" and r.lrange("l", 0, -1) == ["x", "y"]
+    assert 990 < r.ttl("l") <= 1000
+    dump = tmp_path / "dump.rdb"
+    os.utime(dump, ns=(0, 0))
+    r.flushall()
+    assert os.stat(dump).st_mtime_ns > 0
+    sut.stop()
+    # FLUSHALL wrote an empty snapshot (SIGTERM then saves the same).
+    sut.start()
+    assert make_client(sut, "plain").dbsize() == 0
+
+
+@pytest.mark.sealkv_only
+def test_sigterm_during_bgsave_and_failed_shutdown_save(target, servers, tmp_path):
+    work = tmp_path / "data"
+    os.makedirs(work)
+    sut = servers(target, tmp_path / "srv", [("save", ""), ("dir", str(work))])
+    c = _client(sut)
+    pipe = c.pipeline(transaction=False)
+    for i in range(200000):
+        pipe.execute_command("SET", "key:%d" % i, "v" * 100)
+    pipe.execute()
+    c.execute_command("BGSAVE")
+    pid = sut.pid()
+    sut.stop()  # SIGTERM: the child is killed, its temp file removed
+    assert not [f for f in os.listdir(work) if f.startswith("temp-")]
+    assert "Killing the running rdb child" in sut.log_text() or \
+        os.path.exists(work / "dump.rdb")
+    assert pid
+
+    # A final save that cannot be written keeps the server running.
+    sut.lines.append(("save", "3600 1"))
+    sut.write_config(sut.lines)
+    for f in os.listdir(work):
+        os.unlink(work / f)
+    sut.start()
+    r = make_client(sut, "plain")
+    r.set("a", "1")
+    os.rmdir(work)
+    with pytest.raises(Exception) as e:
+        r.execute_command("SHUTDOWN")
+    assert "Errors trying to SHUTDOWN" in str(e.value)
+    assert r.get("a") == "1"
+    with pytest.raises(Exception):
+        r.execute_command("SHUTDOWN", "NOSAVE")
+    assert wait_until(lambda: not sut.is_running(), 10)
+    os.makedirs(work)

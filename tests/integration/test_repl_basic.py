@@ -50,7 +50,7 @@ def start_any(target, certs, tmp_path):
 
 
 def client(srv):
-    return make_client(srv, "plain" if srv.port else "tls")
+    return make_client(srv, "plain" if srv.port else "tls", password=srv.password)
 
 
 def info(c, section="replication"):
@@ -393,3 +393,119 @@ def test_replica_expiry_follows_master(start_any):
     mc.get("short")  # the master deletes it and sends DEL
     wait_until(lambda: rc.dbsize() == 0, SYNC_TIMEOUT)
     assert rc.dbsize() == 0
+
+
+@pytest.mark.sealkv_only
+def test_chained_replicas_forward_the_stream(start_any):
+    """master -> a -> b: b gets a's copy of the master's bytes (same offsets,
+    same db selection) and continues from a after a dropped link."""
+    master = start_any("sealkv")
+    a = start_any("sealkv", directives=replica_directives(master, False))
+    mc, ac = client(master), client(a)
+    mc.execute_command("SELECT", 3)
+    mc.set("in3", "x")
+    wait_in_sync(mc, ac)
+    b = start_any("sealkv", directives=replica_directives(a, False))
+    bc = client(b)
+    wait_in_sync(ac, bc)
+    mc.set("later3", "y")  # no SELECT in the stream: b must know db 3 from its payload
+    write_mix(mc, "c")
+    wait_in_sync(mc, ac)
+    wait_in_sync(ac, bc)
+    assert info(bc)["master_repl_offset"] == info(mc)["master_repl_offset"]
+    assert bc.execute_command("CLIENT", "KILL", "TYPE", "master") == 1
+    mc.set("after-kill", "z")
+    wait_in_sync(mc, ac)
+    wait_in_sync(ac, bc)
+    assert info(ac, "stats")["sync_partial_ok"] == "1"
+    mc.execute_command("SELECT", 0)
+    assert dataset(mc) == dataset(ac) == dataset(bc)
+
+
+@pytest.mark.sealkv_only
+def test_redis_cli_rdb_snapshot(start_any, tmp_path):
+    """redis-cli --rdb (SYNC, the pre-PSYNC protocol) gets a loadable file."""
+    import subprocess
+    master = start_any("sealkv")
+    mc = client(master)
+    write_mix(mc, "snap")
+    out = str(tmp_path / "snap.rdb")
+    subprocess.run(["redis-cli", "-p", str(master.port), "--rdb", out], check=True,
+                   timeout=60, capture_output=True)
+    with open(out, "rb") as f:
+        assert f.read(9) == b"REDIS0010"
+    other = start_any("redis", directives=[("dbfilename", "snap.rdb"), ("dir", str(tmp_path))])
+    assert dataset(client(other)) == dataset(mc)
+
+
+@pytest.mark.sealkv_only
+@pytest.mark.parametrize("replica_kind", ["sealkv", "redis"])
+def test_masterauth(start_any, replica_kind):
+    master = start_any("sealkv", directives=[("requirepass", "s3cret-pw")])
+    bad = start_any("sealkv", directives=replica_directives(master, False) +
+                    [("masterauth", "wrong-pw")])
+    good = start_any(replica_kind, directives=replica_directives(master, False) +
+                     [("masterauth", "s3cret-pw")])
+    mc, gc = client(master), client(good)
+    write_mix(mc, "auth")
+    wait_in_sync(mc, gc)
+    assert dataset(mc) == dataset(gc)
+    wait_until(lambda: "Unable to AUTH to MASTER" in bad.log_text(), SYNC_TIMEOUT)
+    assert info(client(bad))["master_link_status"] == "down"
+    # The password itself is never logged.
+    assert "s3cret-pw" not in master.log_text() + good.log_text()
+    assert "wrong-pw" not in bad.log_text()
+
+
+@pytest.mark.sealkv_only
+@pytest.mark.parametrize("replica_kind", ["sealkv", "redis"])
+def test_master_restart_from_rdb_continues_replicas(start_any, replica_kind):
+    """A master restarted from its own RDB offers the saved history as replid2:
+    its replicas continue with +CONTINUE, no full sync."""
+    master = start_any("sealkv")
+    replica = start_any(replica_kind, directives=replica_directives(master, False))
+    mc, rc = client(master), client(replica)
+    write_mix(mc, "m")
+    wait_in_sync(mc, rc)
+    try:
+        mc.execute_command("SHUTDOWN", "SAVE")
+    except Exception:
+        pass
+    master.stop()
+    master.start()
+    mc = client(master)
+    mc.set("after-restart", "1")
+    wait_in_sync(mc, rc)
+    assert rc.get("after-restart") == "1"
+    st = info(mc, "stats")
+    assert st["sync_full"] == "0" and st["sync_partial_ok"] == "1", st
+    assert dataset(mc) == dataset(rc)
+
+
+@pytest.mark.sealkv_only
+def test_replicaof_and_config_rewrite(start_any):
+    master = start_any("sealkv")
+    srv = start_any("sealkv")
+    c = client(srv)
+    with pytest.raises(Exception, match="can't set immutable config"):
+        c.execute_command("CONFIG", "SET", "replicaof", "127.0.0.1 %d" % master.port)
+    assert c.execute_command("REPLICAOF", "127.0.0.1", master.port) == "OK"
+    assert c.execute_command("REPLICAOF", "127.0.0.1", master.port) == \
+        "OK Already connected to specified master"
+    assert c.execute_command("CONFIG", "GET", "replicaof") == \
+        ["replicaof", "127.0.0.1 %d" % master.port]
+    assert c.execute_command("CONFIG", "REWRITE") == "OK"
+    with open(srv.config_path) as f:
+        assert "replicaof 127.0.0.1 %d\n" % master.port in f.read()
+    wait_in_sync(client(master), c)
+    # Restarted from the rewritten file, it is a replica again.
+    srv.stop()
+    srv.start()
+    c = client(srv)
+    wait_in_sync(client(master), c)
+    assert c.execute_command("REPLICAOF", "NO", "ONE") == "OK"
+    assert c.execute_command("CONFIG", "GET", "replicaof") == ["replicaof", ""]
+    assert c.execute_command("CONFIG", "REWRITE") == "OK"
+    srv.stop()
+    srv.start()
+    assert info(client(srv))["role"] == "master"

@@ -26,6 +26,7 @@ static inline server *fixture_server_create(const char *tag) {
     sk_free(cfg->unixsocket);
     cfg->unixsocket = sk_strdup(path);
     cfg->unixsocketperm = 0700;
+    cfg->save_point_count = 0; /* FLUSHALL / SHUTDOWN would write dump.rdb in the cwd */
     server *srv = server_create(cfg, err, sizeof(err));
     if (!srv) {
         fprintf(stderr, "server_create: %s\n", err);

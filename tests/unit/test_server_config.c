@@ -78,6 +78,8 @@ static void test_errors_name_the_line(void **state) {
         {"client-output-buffer-limit normal 1 1\n", "Wrong number of arguments"},
         {"port \"unterminated\n", "test.conf"},
         {"save 900\n", "Invalid save parameters"},
+        {"save 0 1\n", "Invalid save parameters"},
+        {"dbfilename ../x.rdb\n", "can't be a path"},
         {"tls-protocols TLSv9\n", "tls-protocols"},
         {"hz 0\n", "between 1 and 500"},
     };

@@ -18,6 +18,7 @@
 
 #include "../../src/core/mem.h"
 #include "server_fixture.h"
+#include "../../src/server/config.h"
 #include "../../src/server/propagate.h"
 #include "../../src/server/server.h"
 
@@ -51,6 +52,7 @@ static int setup(void **state) {
     (void)state;
     srv = fixture_server_create("propagate");
     if (!srv) return -1;
+    srv->cfg->save_point_count = 0; /* FLUSHALL would write dump.rdb in the cwd */
     propagate_add_sink(srv, record, NULL);
     return 0;
 }
@@ -191,6 +193,15 @@ static void test_float_and_spop(void **state) {
     taken();
     run(c, "SPOP s 0");
     assert_string_equal(taken(), "");
+    /* PFCOUNT's cache update goes as the command itself (as Redis). */
+    run(c, "PFADD hll a b c");
+    taken();
+    run(c, "PFCOUNT hll");
+    assert_string_equal(taken(), "0:PFCOUNT hll\n");
+    run(c, "PFCOUNT hll");
+    assert_string_equal(taken(), "");
+    run(c, "FLUSHALL ASYNC");
+    assert_string_equal(taken(), "0:FLUSHALL ASYNC\n");
     client_free(c);
 }
 
@@ -208,6 +219,46 @@ static void test_lazy_expire_del_before_command(void **state) {
     srv->mstime += 10;
     fixture_run(srv, c, "SET k2 w", 0);
     assert_string_equal(taken(), "0:DEL k2\n0:SET k2 w\n");
+    client_free(c);
+}
+
+static void test_active_expiry_and_eviction(void **state) {
+    (void)state;
+    client *c = new_client();
+    run_clean(c);
+    run(c, "SET e v PX 1");
+    taken();
+    srv->mstime += 10;
+    db_active_expire_cycle(srv, 100000);
+    assert_string_equal(taken(), "0:DEL e\n");
+    /* Eviction before a command: DEL first, then the command. */
+    run(c, "SET victim v");
+    taken();
+    srv->cfg->maxmemory = 1;
+    srv->cfg->maxmemory_policy = MAXMEMORY_ALLKEYS_RANDOM;
+    run(c, "GET victim");
+    assert_string_equal(taken(), "0:DEL victim\n");
+    srv->cfg->maxmemory = 0;
+    srv->cfg->maxmemory_policy = MAXMEMORY_NO_EVICTION;
+    client_free(c);
+}
+
+static void test_as_is(void **state) {
+    (void)state;
+    client *c = new_client();
+    run_clean(c);
+    run(c, "SET a 1");
+    run(c, "RENAME a b");
+    run(c, "COPY b c DB 2");
+    run(c, "MOVE b 3");
+    run(c, "SET b 1");
+    run(c, "SETRANGE b 3 xy");
+    run(c, "BITFIELD bf INCRBY u8 0 300");
+    run(c, "SWAPDB 0 1");
+    run(c, "FLUSHDB");
+    assert_string_equal(taken(), "0:SET a 1\n0:RENAME a b\n0:COPY b c DB 2\n0:MOVE b 3\n"
+                                 "0:SET b 1\n0:SETRANGE b 3 xy\n0:BITFIELD bf INCRBY u8 0 300\n"
+                                 "0:SWAPDB 0 1\n0:FLUSHDB\n");
     client_free(c);
 }
 
@@ -368,6 +419,8 @@ int main(void) {
         cmocka_unit_test(test_float_and_spop),
         cmocka_unit_test(test_lazy_expire_del_before_command),
         cmocka_unit_test(test_master_flag),
+        cmocka_unit_test(test_active_expiry_and_eviction),
+        cmocka_unit_test(test_as_is),
         cmocka_unit_test(test_pops),
         cmocka_unit_test(test_streams),
         cmocka_unit_test(test_restore_absttl),

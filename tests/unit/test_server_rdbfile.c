@@ -21,6 +21,7 @@
 #include "../../src/core/mem.h"
 #include "../../src/core/sbuf.h"
 #include "server_fixture.h"
+#include "../../src/server/child.h"
 #include "../../src/server/config.h"
 #include "../../src/server/rdb.h"
 #include "../../src/server/rdb_value.h"
@@ -230,6 +231,12 @@ static void test_header_aux_and_checksum(void **state) {
     assert_int_equal(strlen(info.repl.repl_id), 40);
     assert_int_equal(info.aof_base, 0);
     sbuf_free(&f);
+    sbuf_init(&f);
+    assert_int_equal(rdb_save_stream_flags(srv, NULL, RDB_SAVE_AOF_BASE, sbuf_write, &f), 0);
+    assert_int_equal(load(&f, 0, &info, err, sizeof(err)), 0);
+    assert_int_equal(info.aof_base, 1);
+    assert_int_equal(info.has_repl, 0);
+    sbuf_free(&f);
 
     srv->cfg->rdbchecksum = 0;
     save(&f, NULL);
@@ -328,7 +335,7 @@ static void test_expired_keys_and_old_opcodes(void **state) {
         sbuf_append_char(&b, (char)(secs >> (8 * i)));
     put_string_key(&b, "secs", "3", -1);
     sbuf_append(&b, "\xf8\x0a", 2);
-    put_string_key(&b, "idle", "4", -1);
+    put_string_key(&b, "idle", "four", -1);
     sbuf_append(&b, "\xf9\x05", 2);
     put_string_key(&b, "freq", "5", -1);
     finish(&b, 9);
@@ -338,6 +345,9 @@ static void test_expired_keys_and_old_opcodes(void **state) {
     assert_int_equal(info.keys, 4);
     assert_int_equal(info.expired_skipped, 1);
     assert_string_equal(run("EXISTS past"), ":0\r\n");
+    /* IDLE 10 before "idle": its LRU clock says 10 s idle (noeviction policy). */
+    long idle = strtol(run("OBJECT IDLETIME idle") + 1, NULL, 10);
+    if (idle < 10 || idle > 12) fail_msg("OBJECT IDLETIME idle = %ld", idle);
     sstr k = sstr_from_cstr("secs");
     assert_int_equal(db_get_expire(&srv->dbs[0], k) / 1000, secs);
     sstr_free(k);
@@ -535,6 +545,122 @@ static void test_watch_sees_a_load(void **state) {
     sbuf_free(&f);
 }
 
+/* ------------------------------------------------------ children, BGSAVE */
+
+typedef struct done_rec {
+    int calls, ok;
+} done_rec;
+
+static void on_done(server *s, int ok, void *ud) {
+    (void)s;
+    done_rec *d = ud;
+    d->calls++;
+    d->ok = ok;
+}
+
+static void reap_until_done(done_rec *d) {
+    for (int i = 0; i < 2000 && d->calls == 0; i++) {
+        child_reap(srv);
+        usleep(5000);
+    }
+}
+
+/* The diskless path replication uses: the snapshot through a pipe. */
+static void test_bgsave_to_pipe(void **state) {
+    (void)state;
+    for (int i = 0; i < 5000; i++)
+        run("SET key:%d %050d", i, i);
+    run("SADD s a b c");
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    rdb_save_info rsi = {0, "", 777};
+    memset(rsi.repl_id, 'f', 40);
+    done_rec d = {0, -1};
+    int pid = rdb_bgsave(srv, &rsi, fds[1], on_done, &d);
+    assert_true(pid > 0);
+    close(fds[1]);
+    assert_int_equal(child_running(srv), 1);
+    assert_string_equal(child_purpose(srv), "rdb");
+    assert_int_equal(rdb_bgsave(srv, NULL, -1, NULL, NULL), SK_EBUSY);
+    sbuf got = SBUF_INIT;
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(fds[0], buf, sizeof(buf))) > 0)
+        sbuf_append(&got, buf, (size_t)n);
+    close(fds[0]);
+    reap_until_done(&d);
+    assert_int_equal(d.calls, 1);
+    assert_int_equal(d.ok, 1);
+    assert_int_equal(child_running(srv), 0);
+    assert_null(child_purpose(srv));
+    run("FLUSHALL");
+    rdb_load_info info;
+    char err[256];
+    if (load(&got, 0, &info, err, sizeof(err)) != 0) fail_msg("%s", err);
+    assert_int_equal(info.keys, 5001);
+    assert_int_equal(info.has_repl, 1);
+    assert_int_equal(info.repl.repl_offset, 777);
+    assert_int_equal(info.repl.repl_id[0], 'f');
+    sbuf_free(&got);
+}
+
+/* A child stuck on a full pipe is killed: done(ok = 0), exactly once. */
+static void test_child_kill(void **state) {
+    (void)state;
+    for (int i = 0; i < 3000; i++)
+        run("SET key:%d %0100d", i, i);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    done_rec d = {0, -1};
+    assert_true(rdb_bgsave(srv, NULL, fds[1], on_done, &d) > 0);
+    close(fds[1]);
+    child_kill(srv);
+    assert_int_equal(d.calls, 1);
+    assert_int_equal(d.ok, 0);
+    assert_int_equal(child_running(srv), 0);
+    child_reap(srv);
+    child_kill(srv);
+    assert_int_equal(d.calls, 1);
+    close(fds[0]);
+}
+
+/* BGSAVE while another child runs: refused, or scheduled and started by the
+ * cron once that child is gone. */
+static void test_bgsave_schedule(void **state) {
+    (void)state;
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/sealkv-rdbfile-%d.rdb", (int)getpid());
+    sk_free(srv->cfg->dbfilename);
+    srv->cfg->dbfilename = sk_strdup(path); /* tests only: a path, not a name */
+    run("SET k v");
+    done_rec d = {0, -1};
+    int pid = child_fork(srv, "test", on_done, &d);
+    if (pid == 0) {
+        usleep(200000);
+        child_exit(0);
+    }
+    assert_true(pid > 0);
+    assert_int_equal(child_fork(srv, "other", on_done, &d), SK_EBUSY);
+    assert_non_null(strstr(run("BGSAVE"), "Another child process is active"));
+    assert_string_equal(run("BGSAVE SCHEDULE"), "+Background saving scheduled\r\n");
+    assert_string_equal(run("BGSAVE NOW"), "-ERR syntax error\r\n");
+    reap_until_done(&d);
+    assert_int_equal(d.ok, 1);
+    rdb_cron(srv); /* starts the scheduled BGSAVE */
+    assert_string_equal(child_purpose(srv), "rdb");
+    assert_non_null(strstr(run("BGSAVE"), "already in progress"));
+    assert_non_null(strstr(run("SAVE"), "already in progress"));
+    for (int i = 0; i < 2000 && child_running(srv); i++) {
+        child_reap(srv);
+        usleep(5000);
+    }
+    assert_int_equal(child_running(srv), 0);
+    assert_int_equal(srv->rdb->lastbgsave_ok, 1);
+    assert_int_equal(srv->dirty, 0);
+    assert_int_equal(access(path, F_OK), 0);
+    unlink(path);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip_every_type, setup, teardown),
@@ -545,6 +671,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_refusals_leave_data_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncations_and_flips, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch_sees_a_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bgsave_to_pipe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_child_kill, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bgsave_schedule, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
