@@ -265,7 +265,8 @@ def keyspace_dbs(srv):
 
 
 def dump_db(c, db):
-    """{key: (type, value, pttl)} for one database."""
+    """{key: (type, value, expiry)} for one database; expiry is the absolute
+    deadline in ms (PTTL + now), or PTTL's negative answer (-1: none)."""
     c.execute_command("SELECT", db)
     out = {}
     cursor = "0"
@@ -275,7 +276,12 @@ def dump_db(c, db):
             kind = c.execute_command("TYPE", key)
             if kind == "none":  # expired or deleted meanwhile
                 continue
-            out[key] = (kind, key_value(c, key, kind), int(c.execute_command("PTTL", key)))
+            pttl = int(c.execute_command("PTTL", key))
+            # The expiry as a wall-clock deadline (ms), so that two dumps taken
+            # one after the other compare alike however long each one took.
+            if pttl >= 0:
+                pttl += int(time.time() * 1000)
+            out[key] = (kind, key_value(c, key, kind), pttl)
         if str(cursor) == "0":
             break
     return out
@@ -331,7 +337,8 @@ def compare_datasets(a, b, ttl_tolerance_ms=1000, limit=20):
             elif va != vb:
                 diffs.append("db%d %r (%s): %s" % (db, key, ta, _value_diff(va, vb)))
             elif (pa < 0) != (pb < 0) or abs(pa - pb) > ttl_tolerance_ms:
-                diffs.append("db%d %r: pttl %d vs %d" % (db, key, pa, pb))
+                diffs.append("db%d %r: expiry %d vs %d (ms since the epoch; -1 = none)"
+                             % (db, key, pa, pb))
             if len(diffs) >= limit:
                 return diffs + ["(more differences not listed)"]
     return diffs

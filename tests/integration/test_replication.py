@@ -7,6 +7,10 @@ Under SEALKV_TEST_TARGET=redis every role is redis-server: that checks the
 tests themselves.
 """
 
+import os
+import signal
+import time
+
 import pytest
 
 from repl_helpers import (WriteLoad, assert_same_data, ctl, info, info_int, node,  # noqa: F401
@@ -99,3 +103,48 @@ def test_wait_counts_replicas(node, mode):
     finally:
         c.close()
     assert_same_data(primary, replicas)
+
+
+LATE_EXPIRY_CASES = {
+    # name: (setup on the primary, commands while the replica is stopped)
+    "pexpire-incr": ([("SET", "k", 1)], [("PEXPIRE", "k", 300), ("INCR", "k"),
+                                         ("PERSIST", "k")]),
+    "pexpire-sadd": ([("SADD", "k", "a")], [("PEXPIRE", "k", 300), ("SADD", "k", "b"),
+                                            ("PERSIST", "k")]),
+    "set-px-multi": ([], [("SET", "k", 1, "PX", 300), ("MULTI",), ("INCR", "k"),
+                          ("PERSIST", "k"), ("EXEC",)]),
+    "pexpire-zincrby": ([("ZADD", "k", 1, "m")], [("PEXPIRE", "k", 300), ("ZINCRBY", "k", 1, "m"),
+                                                ("PERSIST", "k")]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LATE_EXPIRY_CASES))
+@pytest.mark.parametrize("primary_kind,replica_kind", PAIRS,
+                         ids=["%s-to-%s" % p for p in PAIRS])
+def test_lagging_replica_applies_expiries_as_the_primary_did(node, primary_kind, replica_kind,
+                                                            case):
+    """A replica that receives the stream late (here: stopped with SIGSTOP
+    for longer than the TTLs) applies an expiry whose absolute time has
+    already passed without deleting the key, as the primary did when it ran
+    the command: the key is the primary's to expire (by a DEL in the
+    stream). The primary's later writes to the key must find it."""
+    setup, late = LATE_EXPIRY_CASES[case]
+    primary = node(primary_kind, "plain", name="primary")
+    replica = node(replica_kind, "plain", name="replica")
+    replicaof(replica, primary)
+    pc = ctl(primary)
+    try:
+        for cmd in setup:
+            pc.execute_command(*cmd)
+        wait_synced(primary, replica)
+        os.kill(replica.pid(), signal.SIGSTOP)
+        try:
+            for cmd in late:
+                pc.execute_command(*cmd)
+            time.sleep(0.6)  # the TTLs (300 ms) pass before the replica runs again
+        finally:
+            os.kill(replica.pid(), signal.SIGCONT)
+        assert pc.execute_command("PTTL", "k") == -1
+    finally:
+        pc.close()
+    assert_same_data(primary, replica)
