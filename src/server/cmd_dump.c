@@ -105,7 +105,7 @@ static void restore_command(client *c) {
     }
     int deleted = op.replace ? db_delete(srv, c->db, key) : 0;
     if (ttl && !op.absttl) ttl += server_mstime(srv);
-    if (ttl && ttl <= server_mstime(srv)) {
+    if (ttl && db_expire_is_past(srv, ttl)) {
         /* Already expired: the key is gone (deleted above if it was there). */
         if (deleted) {
             srv->dirty++;

@@ -150,7 +150,7 @@ static void expire_generic(client *c, long long basetime, int in_seconds) {
         add_reply_int(c, 0);
         return;
     }
-    if (when <= srv->mstime) {
+    if (db_expire_is_past(srv, when)) {
         propagate_rewrite_del(c, key);
         db_delete(srv, c->db, key); /* already in the past */
     } else {

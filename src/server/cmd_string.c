@@ -244,7 +244,7 @@ static void getex_command(client *c) {
     add_reply_bulk_obj(c, o); /* before the key may go away */
 
     server *srv = c->srv;
-    if ((flags & (OPT_EXAT | OPT_PXAT)) && when <= srv->mstime) {
+    if ((flags & (OPT_EXAT | OPT_PXAT)) && db_expire_is_past(srv, when)) {
         propagate_rewrite_del(c, c->argv[1]);
         db_delete(srv, c->db, c->argv[1]);
         srv->dirty++;

@@ -104,6 +104,10 @@ int db_remove_expire(sdb *db, const sstr key) {
     return dict_delete(db->expires, key) == 0;
 }
 
+int db_expire_is_past(const server *srv, long long when_ms) {
+    return when_ms <= srv->mstime && !srv->loading && !repl_is_replica(srv);
+}
+
 int db_key_is_expired(const server *srv, sdb *db, const sstr key) {
     long long when = db_get_expire(db, key);
     return when >= 0 && srv->mstime > when;

@@ -428,6 +428,11 @@ sobj *obj_dup(const sobj *o);
 sobj *db_lookup(server *srv, sdb *db, const sstr key, int flags);
 /* Non-zero when key has a TTL in the past (nothing is deleted). */
 int db_key_is_expired(const server *srv, sdb *db, const sstr key);
+/* Whether a command setting the absolute expiry `when` should delete the key
+ * now instead (Redis's checkAlreadyExpired): never on a replica applying its
+ * master's stream, nor while loading a file, where only the source may decide
+ * that a key is gone; a lagging replica would otherwise diverge. */
+int db_expire_is_past(const server *srv, long long when_ms);
 /* Allocates srv->dbs (dbnum empty databases, ids 0..dbnum-1, watched NULL
  * until multi.c needs it) with the keyspace's dict types; db_free_all
  * frees them, content and multi_free_db included. */
