@@ -267,13 +267,7 @@ void propagate_call_end(client *c, propagate_frame *saved) {
     int changed = srv->dirty != saved->dirty || p->rewritten || p->forced;
     int direct = 0; /* deliver c->argv itself, uncopied */
     if (p->nsinks > 0 && changed && !p->prevented && !is_exec(c->cmd)) {
-        if (srv->call_depth == 0 && p->nops == 0 && !p->rewritten && !p->flushing) {
-            /* The common case, one plain top-level write: the sinks encode
-             * it from the client's argv at once, no copy to queue. */
-            p->flushing = 1;
-            deliver(srv, c->db->id, c->argv, c->argc, client_flags(c));
-            p->flushing = 0;
-        } else if (p->rewritten) {
+        if (p->rewritten) {
             queue_op(p, c->db->id, p->rewrite_argv, p->rewrite_argc, client_flags(c));
             p->rewrite_argv = NULL;
         } else if (srv->call_depth == 0 && p->nops == 0 && !p->flushing) {
