@@ -8,10 +8,15 @@
 #       BENCH_KEYS keys of 100-byte values: seconds from REPLICAOF until
 #       master_link_status:up and the replica has every key (replication link
 #       over TLS with client certificates, or plain TCP)
-#   steady-tls  redis-benchmark SET load (TLS) on a primary with one TLS
-#       replica attached: the primary's requests/s and server CPU per request,
-#       then the time the replica needs after the load ends to reach the
-#       primary's offset, and the replication stream's bytes/s over the run
+#   steady-tls  redis-benchmark SET load (TLS, -P 16) on a primary with one
+#       TLS replica attached: the primary's requests/s and server CPU per
+#       request, the replica's CPU per request, then the time the replica
+#       needs after the load ends to reach the primary's offset, and the
+#       replication stream's bytes/s over the run
+#   steady-tls-norepl  the same load on a primary without a replica (the
+#       baseline: the summary prints rps with / without replica per server)
+#   steady-tls-p1, steady-tls-p1-norepl  the same with -P 1 (one request in
+#       flight per client) and BENCH_STEADY_N_P1 requests
 #
 # Each side replicates to its own kind (redis -> redis, sealkv -> sealkv).
 #
@@ -21,8 +26,9 @@
 #   REDIS_SERVER    reference binary (default /usr/bin/redis-server)
 #   BENCH_REPEAT    runs per row and server, medians taken (default 3)
 #   BENCH_KEYS      keys loaded for the full-sync rows (default 1000000)
-#   BENCH_STEADY_N  SET requests of the steady-tls row (default 2000000)
-#   BENCH_ROWS      rows to run (default "fullsync-tls fullsync-plain steady-tls")
+#   BENCH_STEADY_N  SET requests of the -P 16 steady rows (default 2000000)
+#   BENCH_STEADY_N_P1  SET requests of the -P 1 steady rows (default N / 4)
+#   BENCH_ROWS      rows to run (default: all fullsync-* and steady-* rows)
 #   BENCH_OUT       also write the summary as TSV to this file
 #   BENCH_RAW_OUT   also copy every individual sample (TSV) to this file
 #   BENCH_TIMEOUT   seconds allowed for one sync or one redis-benchmark call
