@@ -158,6 +158,8 @@ EOF
         args+=(--port "$port")
     fi
     args+=(--dir "$dir" --logfile "$dir/server.log")
+    # Extra settings a script wants on both sides (aof_compare.sh: appendonly).
+    [ -n "${BENCH_SERVER_ARGS+x}" ] && args+=("${BENCH_SERVER_ARGS[@]}")
     "${SRV_PREFIX[@]}" "$bin" "${args[@]}" >"$dir/stdout.log" 2>&1 &
     BENCH_LAST_PID=$!
     BENCH_PIDS+=("$BENCH_LAST_PID")

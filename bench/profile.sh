@@ -7,6 +7,8 @@
 #   ROW: tls-conn (default), or tls-p1, tls-p16, tls-16k, plain-p1, plain-p16
 #        followed by -set or -get (e.g. tls-16k-get; GET rows are pre-filled)
 # Environment: PROFILE_SECONDS (default 10), PROFILE_TOP (default 25),
+#   PROFILE_REPLICA=1 (attach one replica of the same binary; over TLS on TLS
+#   rows), PROFILE_TARGET=replica (record that replica, not the primary),
 #   PROFILE_DATA (keep perf.data here), plus SEALKV_SERVER / REDIS_SERVER.
 # Needs perf (Debian package linux-perf) and permission to use it; exits 0
 # with a note when perf is not usable here.
@@ -64,6 +66,29 @@ bench_start_server "$WHO" "$BIN" "$MODE" "$port"
 SPID=$BENCH_LAST_PID
 
 mapfile -t CA < <(bench_client_args "$MODE" "$port")
+if [ "${PROFILE_REPLICA:-0}" = 1 ]; then
+    # One replica of the same binary, replicating over TLS with the client
+    # certificate when the row is a TLS row (PROFILE_TARGET=replica records
+    # the replica instead of the primary).
+    read -r rport <<<"$(bench_free_ports 1)"
+    mkdir -p "$BENCH_TMP/replica"
+    "${SRV_PREFIX[@]}" "$BIN" --bind 127.0.0.1 --port "$rport" --save "" --appendonly no \
+        --tls-cert-file "$BENCH_CERTS/server.crt" --tls-key-file "$BENCH_CERTS/server.key" \
+        --tls-ca-cert-file "$BENCH_CERTS/ca.crt" --tls-client-cert-file "$BENCH_CERTS/client.crt" \
+        --tls-client-key-file "$BENCH_CERTS/client.key" \
+        --tls-replication "$([ "$MODE" = tls ] && echo yes || echo no)" \
+        --dir "$BENCH_TMP/replica" --logfile "$BENCH_TMP/replica/server.log" \
+        --replicaof 127.0.0.1 "$port" >/dev/null 2>&1 &
+    RPID=$!
+    BENCH_PIDS+=("$RPID")
+    for ((i = 0; i < 100; i++)); do
+        bench_cli plain "$rport" INFO replication 2>/dev/null | grep -q 'master_link_status:up' &&
+            break
+        sleep 0.1
+    done
+    bench_log "replica pid $RPID on port $rport attached"
+    [ "${PROFILE_TARGET:-primary}" = replica ] && SPID=$RPID
+fi
 if [ ${#FILL[@]} -gt 0 ]; then
     LD_PRELOAD=$BENCH_NODELAY_SO timeout 60 "$REDIS_BENCHMARK" "${CA[@]}" -q "${FILL[@]}" \
         >/dev/null 2>&1 || bench_die "pre-fill failed"

@@ -8,10 +8,15 @@
 #       BENCH_KEYS keys of 100-byte values: seconds from REPLICAOF until
 #       master_link_status:up and the replica has every key (replication link
 #       over TLS with client certificates, or plain TCP)
-#   steady-tls  redis-benchmark SET load (TLS) on a primary with one TLS
-#       replica attached: the primary's requests/s and server CPU per request,
-#       then the time the replica needs after the load ends to reach the
-#       primary's offset, and the replication stream's bytes/s over the run
+#   steady-tls  redis-benchmark SET load (TLS, -P 16) on a primary with one
+#       TLS replica attached: the primary's requests/s and server CPU per
+#       request, the replica's CPU per request, then the time the replica
+#       needs after the load ends to reach the primary's offset, and the
+#       replication stream's bytes/s over the run
+#   steady-tls-norepl  the same load on a primary without a replica (the
+#       baseline: the summary prints rps with / without replica per server)
+#   steady-tls-p1, steady-tls-p1-norepl  the same with -P 1 (one request in
+#       flight per client) and BENCH_STEADY_N_P1 requests
 #
 # Each side replicates to its own kind (redis -> redis, sealkv -> sealkv).
 #
@@ -21,8 +26,9 @@
 #   REDIS_SERVER    reference binary (default /usr/bin/redis-server)
 #   BENCH_REPEAT    runs per row and server, medians taken (default 3)
 #   BENCH_KEYS      keys loaded for the full-sync rows (default 1000000)
-#   BENCH_STEADY_N  SET requests of the steady-tls row (default 2000000)
-#   BENCH_ROWS      rows to run (default "fullsync-tls fullsync-plain steady-tls")
+#   BENCH_STEADY_N  SET requests of the -P 16 steady rows (default 2000000)
+#   BENCH_STEADY_N_P1  SET requests of the -P 1 steady rows (default N / 4)
+#   BENCH_ROWS      rows to run (default: all fullsync-* and steady-* rows)
 #   BENCH_OUT       also write the summary as TSV to this file
 #   BENCH_RAW_OUT   also copy every individual sample (TSV) to this file
 #   BENCH_TIMEOUT   seconds allowed for one sync or one redis-benchmark call
@@ -36,7 +42,9 @@ BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPEAT=${BENCH_REPEAT:-3}
 KEYS=${BENCH_KEYS:-1000000}
 STEADY_N=${BENCH_STEADY_N:-2000000}
-ALL_ROWS="fullsync-tls fullsync-plain steady-tls"
+STEADY_N_P1=${BENCH_STEADY_N_P1:-$((STEADY_N / 4))}
+STEADY_ROWS="steady-tls steady-tls-norepl steady-tls-p1 steady-tls-p1-norepl"
+ALL_ROWS="fullsync-tls fullsync-plain $STEADY_ROWS"
 ROWS=${BENCH_ROWS:-$ALL_ROWS}
 PYTHON=${PYTHON:-/usr/bin/python3}
 
@@ -190,33 +198,51 @@ run_fullsync() {
     done
 }
 
+# run_steady REP ORDER ROW - one steady-state row for both servers: a fresh
+# empty primary (with one TLS replica attached unless ROW ends in -norepl)
+# under redis-benchmark SET load over TLS.
 run_steady() {
-    local rep=$1 order=$2 srv bin t0 t1 c0 c1 out rc off o0 pid
+    local rep=$1 order=$2 row=$3 srv bin t0 t1 c0 c1 rc0=0 rc1 out rc off o0 pid rpid pipe n repl=1
     local -a ports ca off_now
+    case $row in *-norepl) repl=0 ;; esac
+    case $row in
+        steady-tls-p1*) pipe=1 n=$STEADY_N_P1 ;;
+        *) pipe=16 n=$STEADY_N ;;
+    esac
     for srv in $order; do
         [ "$srv" = redis ] && bin=$REDIS_SERVER || bin=$SEALKV_SERVER
         read -r -a ports <<<"$(bench_free_ports 4)"
-        repl_start "$srv-steady-p-$rep" "$bin" "${ports[0]}" "${ports[1]}"
+        repl_start "$srv-$row-p-$rep" "$bin" "${ports[0]}" "${ports[1]}"
         pid=$BENCH_LAST_PID
-        repl_start "$srv-steady-r-$rep" "$bin" "${ports[2]}" "${ports[3]}" --tls-replication yes
-        local rpid=$BENCH_LAST_PID
-        repl_sync_time "${ports[2]}" "${ports[1]}" 0 >/dev/null ||
-            bench_die "$srv steady replica did not attach"
-        read -r o0 _ <<<"$(repl_offsets "${ports[0]}" "${ports[2]}")"
-        bench_log "rep $rep/$REPEAT steady-tls $srv (n=$STEADY_N)"
+        rpid=
+        if ((repl)); then
+            repl_start "$srv-$row-r-$rep" "$bin" "${ports[2]}" "${ports[3]}" --tls-replication yes
+            rpid=$BENCH_LAST_PID
+            repl_sync_time "${ports[2]}" "${ports[1]}" 0 >/dev/null ||
+                bench_die "$srv steady replica did not attach"
+            read -r o0 _ <<<"$(repl_offsets "${ports[0]}" "${ports[2]}")"
+        fi
+        bench_log "rep $rep/$REPEAT $row $srv (n=$n, -P $pipe)"
         mapfile -t ca < <(bench_client_args tls "${ports[1]}")
         out=$BENCH_TMP/steady.csv
         c0=$(bench_cpu_ticks "$pid")
+        [ -z "$rpid" ] || rc0=$(bench_cpu_ticks "$rpid")
         t0=$(date +%s.%N)
         rc=0
         LD_PRELOAD=$BENCH_NODELAY_SO timeout "$BENCH_TIMEOUT" "${CLI_PREFIX[@]}" \
-            "$REDIS_BENCHMARK" "${ca[@]}" -n "$STEADY_N" -c 50 -P 16 -r 100000 -d 100 \
+            "$REDIS_BENCHMARK" "${ca[@]}" -n "$n" -c 50 -P "$pipe" -r 100000 -d 100 \
             -t set --csv >"$out" 2>"$BENCH_TMP/steady.err" || rc=$?
         t1=$(date +%s.%N)
         c1=$(bench_cpu_ticks "$pid")
         if [ $rc != 0 ]; then
             bench_log "  redis-benchmark exit $rc: $(head -c 300 "$BENCH_TMP/steady.err")"
         else
+            record "$row" rps "$srv" "$rep" "$(tr -d '\r"' <"$out" |
+                awk -F, '$1 == "SET" { print $2 }')"
+            record "$row" cpu_us_per_op "$srv" "$rep" \
+                "$(echo "($c1 - $c0) * 1000000 / $(getconf CLK_TCK) / $n" | bc -l)"
+        fi
+        if [ $rc = 0 ] && ((repl)); then
             # Catch-up: until the replica's offset reaches the primary's
             # (polled every 10 ms, bounded by BENCH_TIMEOUT).
             local caught="" i
@@ -228,21 +254,20 @@ run_steady() {
                 fi
                 sleep 0.01
             done
-            record steady-tls rps "$srv" "$rep" "$(tr -d '\r"' <"$out" |
-                awk -F, '$1 == "SET" { print $2 }')"
-            record steady-tls cpu_us_per_op "$srv" "$rep" \
-                "$(echo "($c1 - $c0) * 1000000 / $(getconf CLK_TCK) / $STEADY_N" | bc -l)"
             if [ -n "$caught" ]; then
+                rc1=$(bench_cpu_ticks "$rpid")
+                record "$row" replica_cpu_us_per_op "$srv" "$rep" \
+                    "$(echo "($rc1 - $rc0) * 1000000 / $(getconf CLK_TCK) / $n" | bc -l)"
                 off=$((off_now[0] - o0))
-                record steady-tls catchup_ms "$srv" "$rep" \
+                record "$row" catchup_ms "$srv" "$rep" \
                     "$(echo "($caught - $t1) * 1000" | bc -l)"
-                record steady-tls repl_mb_s "$srv" "$rep" \
+                record "$row" repl_mb_s "$srv" "$rep" \
                     "$(echo "$off / ($caught - $t0) / 1000000" | bc -l)"
             else
                 bench_log "  $srv replica did not catch up within ${BENCH_TIMEOUT}s"
             fi
         fi
-        repl_stop "$rpid"
+        [ -z "$rpid" ] || repl_stop "$rpid"
         repl_stop "$pid"
     done
 }
@@ -265,7 +290,7 @@ for line in open(raw):
         order.append((row, metric))
     samples.setdefault((row, metric, srv), []).append(v)
 better = {"sync_s": "lower", "rps": "higher", "cpu_us_per_op": "lower",
-          "catchup_ms": "lower", "repl_mb_s": "higher"}
+          "catchup_ms": "lower", "replica_cpu_us_per_op": "lower", "repl_mb_s": "higher"}
 hdr = ["row", "metric", "redis", "sealkv", "s/r", "better", "nr", "ns", "redis samples",
        "sealkv samples"]
 table = []
@@ -286,6 +311,23 @@ print(line(hdr))
 print(line(["-" * x for x in w]))
 for t in table:
     print(line(t))
+# Replication cost: rps with a replica / rps without, per server (1.0 = free).
+cost = []
+for row in sorted({r for r, _m in order}):
+    base = row + "-norepl" if not row.endswith("-norepl") else None
+    if not base or (base, "rps") not in order or (row, "rps") not in order:
+        continue
+    vals = []
+    for srv in ("redis", "sealkv"):
+        a, b = samples.get((row, "rps", srv)), samples.get((base, "rps", srv))
+        vals.append(statistics.median(a) / statistics.median(b) if a and b else None)
+    cost.append((row, vals))
+if cost:
+    print()
+    print("replication cost: median rps with one replica / without (1.0 = free)")
+    for row, (vr, vs) in cost:
+        f = lambda v: "-" if v is None else "%.2f" % v
+        print("  %-16s redis %s  sealkv %s" % (row, f(vr), f(vs)))
 if out:
     with open(out, "w") as fh:
         fh.write("\t".join(hdr) + "\n")
@@ -313,7 +355,7 @@ main() {
     LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
     declare -gA PPLAIN PTLS PPID_OF
-    local srv bin rep order
+    local srv bin rep order row
     local -a ports
     if [[ " $ROWS " == *" fullsync-"* ]]; then
         for srv in redis sealkv; do
@@ -336,12 +378,12 @@ main() {
     if [[ " $ROWS " == *" fullsync-"* ]]; then
         for srv in redis sealkv; do repl_stop "${PPID_OF[$srv]}"; done
     fi
-    if [[ " $ROWS " == *" steady-tls "* ]]; then
-        for ((rep = 1; rep <= REPEAT; rep++)); do
-            if ((rep % 2)); then order="redis sealkv"; else order="sealkv redis"; fi
-            run_steady "$rep" "$order"
+    for ((rep = 1; rep <= REPEAT; rep++)); do
+        if ((rep % 2)); then order="redis sealkv"; else order="sealkv redis"; fi
+        for row in $STEADY_ROWS; do
+            case " $ROWS " in *" $row "*) run_steady "$rep" "$order" "$row" ;; esac
         done
-    fi
+    done
     [ -n "${BENCH_RAW_OUT:-}" ] && cp "$BENCH_RAW" "$BENCH_RAW_OUT"
     summarize "$BENCH_RAW" "${BENCH_OUT:-}"
     echo "load average at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -300,16 +300,31 @@ int aof_parse_command(const char *buf, size_t len, long long max_bulk, sstr **ar
     return 1;
 }
 
+/* "<c><n>\r\n" at p; the bytes written. */
+static size_t put_header(char *p, char c, unsigned long long n) {
+    p[0] = c;
+    size_t len = 1 + (size_t)util_ull_to_str(p + 1, 24, n);
+    p[len] = '\r';
+    p[len + 1] = '\n';
+    return len + 2;
+}
+
+/* Called for every write the AOF receives: one reservation, no printf. */
 void aof_format_command(sbuf *out, sstr *argv, int argc) {
-    char hdr[32];
-    int n = snprintf(hdr, sizeof(hdr), "*%d\r\n", argc);
-    sbuf_append(out, hdr, (size_t)n);
+    size_t need = 24;
+    for (int i = 0; i < argc; i++)
+        need += 24 + sstr_len(argv[i]) + 2;
+    sbuf_reserve(out, need);
+    char *p = out->data + out->len;
+    p += put_header(p, '*', (unsigned long long)argc);
     for (int i = 0; i < argc; i++) {
         size_t len = sstr_len(argv[i]);
-        n = snprintf(hdr, sizeof(hdr), "$%zu\r\n", len);
-        sbuf_reserve(out, (size_t)n + len + 2);
-        sbuf_append(out, hdr, (size_t)n);
-        sbuf_append(out, argv[i], len);
-        sbuf_append(out, "\r\n", 2);
+        p += put_header(p, '$', len);
+        memcpy(p, argv[i], len);
+        p += len;
+        p[0] = '\r';
+        p[1] = '\n';
+        p += 2;
     }
+    sbuf_set_len(out, (size_t)(p - out->data));
 }

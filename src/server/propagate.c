@@ -265,10 +265,15 @@ void propagate_call_end(client *c, propagate_frame *saved) {
     propagate_ctx *p = srv->prop;
     if (!p) return;
     int changed = srv->dirty != saved->dirty || p->rewritten || p->forced;
+    int direct = 0; /* deliver c->argv itself, uncopied */
     if (p->nsinks > 0 && changed && !p->prevented && !is_exec(c->cmd)) {
         if (p->rewritten) {
             queue_op(p, c->db->id, p->rewrite_argv, p->rewrite_argc, client_flags(c));
             p->rewrite_argv = NULL;
+        } else if (srv->call_depth == 0 && p->nops == 0 && !p->flushing) {
+            /* The common case, a top-level write alone in its unit: the
+             * sinks borrow the client's arguments for the call, no copy. */
+            direct = 1;
         } else {
             queue_op(p, c->db->id, copy_argv(c->argv, c->argc), c->argc, client_flags(c));
         }
@@ -279,5 +284,11 @@ void propagate_call_end(client *c, propagate_frame *saved) {
     p->rewritten = saved->rewritten;
     p->prevented = saved->prevented;
     p->forced = saved->forced;
-    if (srv->call_depth == 0) send_queue(srv);
+    if (direct) {
+        p->flushing = 1;
+        deliver(srv, c->db->id, c->argv, c->argc, client_flags(c));
+        p->flushing = 0;
+    } else if (srv->call_depth == 0) {
+        send_queue(srv);
+    }
 }

@@ -77,6 +77,19 @@ void repl_buf_append(repl_buf *b, const void *p, size_t len) {
     trim(b);
 }
 
+char *repl_buf_reserve(repl_buf *b, size_t len) {
+    repl_block *blk = b->tail;
+    if (!blk || blk->size - blk->used < len) blk = block_new(b, len);
+    return blk->data + blk->used;
+}
+
+void repl_buf_commit(repl_buf *b, size_t len) {
+    b->tail->used += len;
+    b->held += len;
+    b->end += (long long)len;
+    trim(b);
+}
+
 void repl_buf_set_limit(repl_buf *b, long long limit) {
     b->limit = limit;
     trim(b);

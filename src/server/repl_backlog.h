@@ -52,6 +52,11 @@ void repl_buf_init(repl_buf *b, long long limit, long long end);
 /* Frees every block; cursors must be detached first. */
 void repl_buf_free(repl_buf *b);
 void repl_buf_append(repl_buf *b, const void *p, size_t len);
+/* Writing in place: room for len contiguous bytes at the end (a new block
+ * when the tail has less left; the tail's unused rest is then never used),
+ * then commit how many were written (at most len) before any other call. */
+char *repl_buf_reserve(repl_buf *b, size_t len);
+void repl_buf_commit(repl_buf *b, size_t len);
 /* Changes the backlog size; frees what the new size no longer needs. */
 void repl_buf_set_limit(repl_buf *b, long long limit);
 /* Non-zero when a reader could continue at offset (start <= offset <= end+1). */

@@ -110,26 +110,55 @@ int repl_good_replicas(repl_state *r) {
 
 /* ------------------------------------------------------------- stream */
 
-static void encode_command(sbuf *b, sstr *argv, int argc) {
-    resp_add_array(b, argc);
-    for (int i = 0; i < argc; i++)
-        resp_add_bulk(b, argv[i], sstr_len(argv[i]));
+/* "<prefix><n>\r\n" at p; returns its length. */
+static size_t put_header(char *p, char prefix, size_t n) {
+    char num[24];
+    int len = util_ull_to_str(num, sizeof(num), (unsigned long long)n);
+    p[0] = prefix;
+    memcpy(p + 1, num, (size_t)len);
+    p[len + 1] = '\r';
+    p[len + 2] = '\n';
+    return (size_t)len + 3;
 }
 
+/* Upper bound of a header's length (prefix, up to 20 digits, CRLF). */
+#define HEADER_MAX 23
+
+/* Encodes the command as RESP straight into the stream: one pass over
+ * argv to size it, one to write it, no intermediate buffer. */
 static void feed_raw_command(repl_state *r, int dbid, sstr *argv, int argc) {
-    sbuf *b = &r->scratch;
-    sbuf_clear(b);
+    if (!r->has_backlog) return;
+    char sel[48];
+    size_t sel_len = 0;
     if (dbid >= 0 && dbid != r->stream_db) {
         char num[24];
         int n = util_ll_to_str(num, sizeof(num), dbid);
-        resp_add_array(b, 2);
-        resp_add_bulk(b, "SELECT", 6);
-        resp_add_bulk(b, num, (size_t)n);
+        sel_len = put_header(sel, '*', 2);
+        memcpy(sel + sel_len, "$6\r\nSELECT\r\n", 12);
+        sel_len += 12;
+        sel_len += put_header(sel + sel_len, '$', (size_t)n);
+        memcpy(sel + sel_len, num, (size_t)n);
+        memcpy(sel + sel_len + (size_t)n, "\r\n", 2);
+        sel_len += (size_t)n + 2;
         r->stream_db = dbid;
     }
-    encode_command(b, argv, argc);
-    repl_stream_append(r, b->data, b->len);
-    if (b->cap > 1024 * 1024) sbuf_free(b);
+    size_t max = sel_len + HEADER_MAX;
+    for (int i = 0; i < argc; i++)
+        max += HEADER_MAX + sstr_len(argv[i]) + 2;
+    char *start = repl_buf_reserve(&r->backlog, max), *p = start;
+    memcpy(p, sel, sel_len);
+    p += sel_len;
+    p += put_header(p, '*', (size_t)argc);
+    for (int i = 0; i < argc; i++) {
+        size_t len = sstr_len(argv[i]);
+        p += put_header(p, '$', len);
+        memcpy(p, argv[i], len);
+        p[len] = '\r';
+        p[len + 1] = '\n';
+        p += len + 2;
+    }
+    repl_buf_commit(&r->backlog, (size_t)(p - start));
+    r->offset = r->backlog.end;
 }
 
 /* The propagation sink: every write of this server, as commands. A replica

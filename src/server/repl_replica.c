@@ -26,6 +26,7 @@
 
 #define LINK_READ_CHUNK (64 * 1024)
 #define LINK_READS_PER_EVENT 16
+#define LINK_TLS_RECORD (16 * 1024) /* largest TLS record payload */
 #define HS_MAX_STEPS 8
 
 static void link_cancel(repl_state *r);
@@ -127,7 +128,10 @@ static void on_master_readable(conn *cn) {
         repl_stream_commit(&r->stream, (size_t)n);
         c->srv->stat_net_input_bytes += (uint64_t)n;
         r->link_last_io_ms = c->srv->mstime;
-        if ((size_t)n < room) break;
+        /* A short read drained the socket, except over TLS, where one
+         * read yields at most a record (16 KiB): after a full record more
+         * is likely queued, and reading it now saves an event-loop pass. */
+        if ((size_t)n < room && n < LINK_TLS_RECORD) break;
     }
     process_stream(r);
 }

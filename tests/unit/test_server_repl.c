@@ -137,6 +137,43 @@ static void test_cursor_on_empty_buffer(void **state) {
     repl_buf_free(&b);
 }
 
+/* In-place writes (the master's command encoder) mixed with appends: a
+ * reservation that does not fit the tail starts a new block and leaves the
+ * old tail's rest unused; readers, wherever they attach, see the exact
+ * stream and the offsets count only committed bytes. */
+static void test_reserve_commit(void **state) {
+    (void)state;
+    repl_buf b;
+    repl_buf_init(&b, 256 * 1024, 0);
+    repl_cursor early = {0};
+    assert_int_equal(repl_cursor_attach(&b, &early, 1), 0);
+    long long written = 0;
+    for (int i = 0; i < 400; i++) {
+        size_t len = (size_t)(i % 50 == 0 ? 100000 : 100 + (i * 37) % 3000);
+        if (i % 3 == 0) {
+            append_pattern(&b, written, len);
+        } else {
+            char *p = repl_buf_reserve(&b, len + 64); /* more than is written */
+            for (size_t k = 0; k < len; k++)
+                p[k] = pat(written + (long long)k);
+            repl_buf_commit(&b, len);
+        }
+        written += (long long)len;
+        assert_int_equal(b.end, written);
+        assert_int_equal((long long)b.held, b.end - b.start + 1);
+        if (i == 200) assert_int_equal(drain_and_check(&b, &early, 999), written);
+    }
+    long long read = early.offset - 1; /* what early read at i == 200 */
+    assert_int_equal(drain_and_check(&b, &early, 4096), written - read);
+    repl_cursor late = {0};
+    long long at = b.start + 777;
+    assert_int_equal(repl_cursor_attach(&b, &late, at), 0);
+    assert_int_equal(drain_and_check(&b, &late, SIZE_MAX), b.end + 1 - at);
+    repl_cursor_detach(&b, &late);
+    repl_cursor_detach(&b, &early);
+    repl_buf_free(&b);
+}
+
 static void test_psync_decisions(void **state) {
     (void)state;
     const char *id = "1111111111111111111111111111111111111111";
@@ -338,6 +375,7 @@ int main(void) {
         cmocka_unit_test(test_backlog_offsets_and_window),
         cmocka_unit_test(test_cursor_pins_blocks),
         cmocka_unit_test(test_cursor_on_empty_buffer),
+        cmocka_unit_test(test_reserve_commit),
         cmocka_unit_test(test_psync_decisions),
         cmocka_unit_test(test_psync_reply),
         cmocka_unit_test(test_lines_and_payload_header),
