@@ -37,7 +37,7 @@ step asan-unit make -j"$jobs" SAN=1 unit
 step asan-integration make SAN=1 integration
 step asan-differential make SAN=1 differential
 step fuzz-build make fuzz-build
-step fuzz scripts/run-fuzz.sh "${FUZZ_SECONDS:-30}"
+step fuzz scripts/run-fuzz.sh "${FUZZ_SECONDS:-15}"
 
 echo
 echo "tests: $total_pass passed, $total_fail failed"
