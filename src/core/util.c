@@ -11,6 +11,7 @@
 #include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -328,4 +329,14 @@ uint64_t util_rand64(void) {
 
 int util_eq_nocase(const char *a, size_t alen, const char *lit) {
     return strlen(lit) == alen && strncasecmp(a, lit, alen) == 0;
+}
+
+void util_install_stop_signals(void (*on_stop)(int sig)) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
 }

@@ -37,4 +37,9 @@ uint64_t util_rand64(void);
 /* Case-insensitive compare of an arg with a C string literal. */
 int util_eq_nocase(const char *a, size_t alen, const char *lit);
 
+/* The daemons' signal set-up: SIGTERM and SIGINT call on_stop (which should
+ * only set a flag the event loop reads), SIGPIPE is ignored so that a write
+ * to a closed socket returns EPIPE (OpenSSL writes with write(2)). */
+void util_install_stop_signals(void (*on_stop)(int sig));
+
 #endif

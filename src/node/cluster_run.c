@@ -18,6 +18,7 @@
 #include "../core/err.h"
 #include "../core/log.h"
 #include "../core/mem.h"
+#include "../core/util.h"
 #include "../net/conn.h"
 #include "../net/tls.h"
 #include "api.h"
@@ -163,16 +164,6 @@ static void node_run_close(node_run *r) {
     if (r->loop != NULL) ev_destroy(r->loop);
 }
 
-static void install_signals(void) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN); /* OpenSSL writes with write(2) */
-}
-
 int cluster_run(const cluster_run_opts *o, char *err, size_t errlen) {
     node_identity id;
     node_run r;
@@ -197,7 +188,7 @@ int cluster_run(const cluster_run_opts *o, char *err, size_t errlen) {
     }
     int rc = load_identity(o->dir, &id, err, errlen);
     if (rc != 0) return rc;
-    install_signals();
+    util_install_stop_signals(on_signal);
     r.loop = ev_create(1024);
     ev_set_before_sleep(r.loop, before_sleep, NULL);
     if ((rc = open_store(&r, o->dir, &id, o, err, errlen)) != 0 ||

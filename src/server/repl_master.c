@@ -792,14 +792,22 @@ static void full_sync(repl_state *r, repl_client *rc) {
         log_notice("Delay next BGSAVE for diskless SYNC");
 }
 
-void psync_command(client *c) {
+/* SYNC and PSYNC: the replica state of the asking client, or NULL when the
+ * request is refused (answered) or comes from a replica already syncing. */
+static repl_client *sync_requester(client *c) {
     repl_state *r = c->srv->repl;
-    if (c->flags & CLIENT_REPLICA) return;
+    if (c->flags & CLIENT_REPLICA) return NULL;
     if (r->master_host && r->link != LINK_CONNECTED) {
         add_reply_error(c, "NOMASTERLINK Can't SYNC while not connected with my master");
-        return;
+        return NULL;
     }
-    repl_client *rc = rc_get(r, c);
+    return rc_get(r, c);
+}
+
+void psync_command(client *c) {
+    repl_state *r = c->srv->repl;
+    repl_client *rc = sync_requester(c);
+    if (rc == NULL) return;
     long long off;
     if (!util_str_to_ll(c->argv[2], sstr_len(c->argv[2]), &off)) off = -1;
     repl_psync_view v = {r->replid, r->replid2, r->second_replid_offset,
@@ -835,16 +843,11 @@ void psync_command(client *c) {
 }
 
 void sync_command(client *c) {
-    repl_state *r = c->srv->repl;
-    if (c->flags & CLIENT_REPLICA) return;
-    if (r->master_host && r->link != LINK_CONNECTED) {
-        add_reply_error(c, "NOMASTERLINK Can't SYNC while not connected with my master");
-        return;
-    }
-    repl_client *rc = rc_get(r, c);
+    repl_client *rc = sync_requester(c);
+    if (rc == NULL) return;
     rc->pre_psync = 1;
     rc->capa &= ~REPLICA_CAPA_EOF; /* a SYNC replica reads "$<len>" only */
-    full_sync(r, rc);
+    full_sync(c->srv->repl, rc);
 }
 
 /* ----------------------------------------------------------- INFO/ROLE */

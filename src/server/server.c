@@ -262,16 +262,6 @@ static void on_signal(int sig) {
     shutdown_signal = sig;
 }
 
-static void setup_signals(void) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-}
-
 /* Room for maxclients plus listeners, logs and links, as Redis: raise the
  * fd limit if we can, else lower maxclients and say so. */
 #define RESERVED_FDS 32
@@ -334,7 +324,7 @@ server *server_create(server_config *cfg, char *err, size_t errlen) {
     server_tls_timer_update(srv);
     ev_add_timer(srv->loop, 1, server_cron, srv);
     ev_set_before_sleep(srv->loop, before_sleep, srv);
-    setup_signals();
+    util_install_stop_signals(on_signal);
     return srv;
 fail:
     srv->cfg = NULL; /* the caller still owns cfg on failure */
