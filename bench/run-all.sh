@@ -11,3 +11,5 @@ if [ ! -x "$sealkv" ]; then
 fi
 echo "== TLS and plain-TCP comparison: redis-server 7.0 vs sealkv-server =="
 "$here/tls_compare.sh"
+echo "== AOF: redis-server 7.0 vs sealkv-server, appendonly yes =="
+"$here/aof_compare.sh"
