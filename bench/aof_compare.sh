@@ -176,7 +176,7 @@ load_rows() {
         wait_gone "$pid"
         dir=$BENCH_TMP/fill-$src/appendonlydir
         [ -d "$dir" ] || bench_die "$src wrote no appendonlydir"
-        bench_log "$src's AOF: $(du -sh "$dir" | cut -f1) ($(ls "$dir" | tr '\n' ' '))"
+        bench_log "$src's AOF: $(du -sh "$dir" | cut -f1) ($(find "$dir" -maxdepth 1 -type f -printf '%f '))"
     done
     local rep order loader
     for ((rep = 1; rep <= REPEAT; rep++)); do
